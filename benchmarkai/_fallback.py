@@ -1,0 +1,108 @@
+"""The pure-Python emit(): the same lines and errors as the compiled _fastemit, no compiler needed."""
+import collections
+import errno
+import functools
+import json
+import os
+import sys
+
+import six
+
+from benchmarkai._fifo import PIPE_BUF
+from benchmarkai._validation import pair_too_long, plain_metrics
+
+IMPLEMENTATION = "python"
+
+# The canonical line text (compact, ASCII, NaN/Infinity, floats as repr()); _fastemit writes it too.
+_json_text = json.JSONEncoder(separators=(",", ":"), allow_nan=True, check_circular=False).encode
+
+
+def _ujson_text():
+    """ujson.dumps set up to leave "/" alone, or None unless it writes every number we may
+    give it as json would read it back: old versions round floats (1.x), refuse NaN or big
+    ints, or even write nothing for a big int in an OrderedDict (2.0.3)."""
+    try:
+        import ujson
+    except ImportError:
+        return None
+
+    text = functools.partial(ujson.dumps, escape_forward_slashes=False)
+    numbers = [0.30000000000000004, 5e-324, 1.7976931348623157e308, -0.0, float("nan"),
+               float("inf"), -float("inf"), 2 ** 64, -2 ** 64 - 1]
+    probe = collections.OrderedDict((u"n%d/" % i, number) for i, number in enumerate(numbers))
+    try:
+        read_back = json.loads(text(probe), object_pairs_hook=list)
+    except (OverflowError, TypeError, ValueError):
+        return None
+    return text if repr(read_back) == repr(list(probe.items())) else None
+
+
+_text = _ujson_text()
+if _text is None:
+    _text = _json_text
+    # json's text is the canonical one: its length decides the splitting exactly.
+    _SURELY_FITS = PIPE_BUF - 1
+else:
+    # ujson may write a line shorter than the canonical one ("1e-7" for "1e-07"), at most
+    # 6 times (a DEL it leaves raw is 6 bytes escaped). Only a text this short cannot need
+    # splitting; longer ones are split on the canonical text, exactly as _fastemit does.
+    _SURELY_FITS = (PIPE_BUF - 1) // 6
+
+if six.PY2:
+    def _line_bytes(text):
+        return text + "\n"
+else:
+    def _line_bytes(text):
+        return (text + "\n").encode("ascii")
+
+
+class Emitter(object):
+    """emit() for one destination: stdout when ``fifo`` is None, else that _fifo.Fifo."""
+
+    def __init__(self, fifo=None):
+        self._fifo = fifo
+
+    def emit(self, metrics):
+        """Publish ``metrics``, a mapping of metric name to number, as one JSON line."""
+        plain = plain_metrics(metrics)
+        text = _text(plain)
+        fifo = self._fifo
+        if fifo is None:
+            stdout = sys.stdout
+            stdout.write(text + "\n")
+            stdout.flush()
+            return
+        lines = [text] if len(text) <= _SURELY_FITS else _lines(plain)
+        fd = fifo.fd if fifo.fd >= 0 else fifo.open()
+        for line in lines:
+            data = _line_bytes(line)
+            while True:
+                generation = fifo.generation
+                try:
+                    # At most PIPE_BUF bytes into a blocking pipe: written whole, or not at all.
+                    os.write(fd, data)
+                    break
+                except OSError as error:
+                    if error.errno == errno.EPIPE:
+                        fifo.recover(generation)
+                    elif error.errno != errno.EINTR:
+                        raise
+
+
+def _lines(plain):
+    """The canonical text of ``plain`` cut into lines of at most PIPE_BUF bytes, pairs kept whole."""
+    lines = []
+    pairs = []
+    size = 1  # the line's "{"
+    for name, value in six.iteritems(plain):
+        pair = _json_text({name: value})[1:-1]
+        if len(pair) + 3 > PIPE_BUF:
+            raise pair_too_long(name, len(pair) + 3, PIPE_BUF)
+        if pairs and size + 1 + len(pair) + 2 > PIPE_BUF:
+            lines.append("{%s}" % ",".join(pairs))
+            pairs = []
+            size = 1
+        size += len(pair) + (1 if pairs else 0)
+        pairs.append(pair)
+    lines.append("{%s}" % ",".join(pairs))
+    return lines

@@ -1,0 +1,147 @@
+"""The write end of the metrics FIFO: opening it, and opening it again when its reader goes away.
+
+Shared by both implementations; none of this runs on the hot path, which only reads ``fd``
+and ``generation`` and calls ``open()`` / ``recover()`` when they are needed.
+"""
+import errno
+import fcntl
+import os
+import select
+import stat
+import sys
+import threading
+import time
+
+from benchmarkai import _config
+
+# The most bytes one write(2) to a pipe carries whole, never mixed with other writers' bytes.
+PIPE_BUF = getattr(select, "PIPE_BUF", 512)
+
+_PIPE_SIZE = 1 << 20
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031 if sys.platform.startswith("linux") else None)
+_monotonic = getattr(time, "monotonic", time.time)
+
+
+class FifoNotCreatedInTimeError(Exception):
+    """No usable reader appeared on the FIFO within BENCHMARK_AI_FIFO_MAX_WAIT_TIME."""
+
+
+class Fifo(object):
+    """The FIFO's write descriptor, opened on first use.
+
+    Once open, the descriptor number never changes: a new reader's pipe is dup2()'ed onto it,
+    so an emitter may keep the number, and no thread can write through a number that was
+    closed and handed to another file meanwhile.
+    """
+
+    def __init__(self, settings=None):
+        self._settings = settings  # None: read BENCHMARK_AI_FIFO_* on first open
+        self._lock = threading.Lock()
+        self._lock_pid = os.getpid()
+        self.fd = -1
+        self.generation = 0  # counts recoveries, so concurrent callers recover once
+
+    def _locked(self):
+        """The lock, new in a forked child: a fork while another thread held it (waiting for
+        a reader) must not leave the child a copy that nobody will ever release."""
+        if self._lock_pid != os.getpid():
+            self._lock = threading.Lock()
+            self._lock_pid = os.getpid()
+        return self._lock
+
+    def open(self):
+        """Return the write descriptor, waiting for the FIFO and its reader on first use."""
+        start = _monotonic()
+        with self._locked():
+            if self.fd < 0:
+                if self._settings is None:
+                    self._settings = _config.fifo_settings()
+                self.fd = _open_when_ready(self._settings, start)
+        return self.fd
+
+    def recover(self, generation):
+        """After EPIPE at ``generation``: wait for a new reader and move ``fd`` onto its pipe."""
+        start = _monotonic()
+        with self._locked():
+            if generation != self.generation:
+                return  # another thread already recovered
+            new_fd = _open_when_ready(self._settings, start)
+            try:
+                # The old pipe is released only now, with the new one in place, so the lines
+                # still in it stay for the new reader.
+                _dup2_non_inheritable(new_fd, self.fd)
+            finally:
+                os.close(new_fd)
+            self.generation += 1
+
+
+def _open_when_ready(settings, start):
+    """A blocking write descriptor on the FIFO, once it exists and a reader has it open."""
+    deadline = start + settings.max_wait
+    while True:
+        try:
+            return _open_for_writing(settings.path)
+        except OSError as error:
+            # ENOENT: not created yet; ENXIO: created, but nobody reads it yet.
+            if error.errno not in (errno.ENOENT, errno.ENXIO):
+                raise
+            missing = error.errno
+        remaining = deadline - _monotonic()
+        if remaining <= 0:
+            raise FifoNotCreatedInTimeError(_timeout_message(settings, missing))
+        time.sleep(min(settings.step, remaining))
+
+
+def _open_for_writing(path):
+    _refuse_unless_fifo(path, os.stat(path).st_mode)
+    # O_NONBLOCK: fail with ENXIO instead of blocking forever while there is no reader.
+    fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        _refuse_unless_fifo(path, os.fstat(fd).st_mode)  # it may have been replaced meanwhile
+        _set_cloexec(fd)
+        # Blocking from now on: a full pipe makes emit() wait for room instead of dropping.
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        if _F_SETPIPE_SZ is not None:
+            try:
+                fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_SIZE)
+            except (IOError, OSError):
+                pass  # best effort: above /proc/sys/fs/pipe-max-size, the default size serves
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _refuse_unless_fifo(path, mode):
+    if not stat.S_ISFIFO(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "a regular file" if stat.S_ISREG(mode) else "not a FIFO"
+        raise OSError(
+            errno.EINVAL,
+            "BENCHMARK_AI_FIFO_FILEPATH names %s, not a named pipe (FIFO); "
+            "benchmarkai writes metrics only to a FIFO" % kind,
+            path,
+        )
+
+
+def _set_cloexec(fd):
+    fcntl.fcntl(fd, fcntl.F_SETFD, fcntl.fcntl(fd, fcntl.F_GETFD) | fcntl.FD_CLOEXEC)
+
+
+def _dup2_non_inheritable(fd, fd2):
+    if sys.version_info >= (3, 4):
+        os.dup2(fd, fd2, inheritable=False)
+    else:
+        os.dup2(fd, fd2)
+        _set_cloexec(fd2)  # Python 2's dup2 leaves fd2 inheritable
+
+
+def _timeout_message(settings, missing):
+    if missing == errno.ENOENT:
+        what = "was not created"
+    else:
+        what = "exists, but no process opened it for reading"
+    return (
+        "the FIFO %r %s within %g seconds (BENCHMARK_AI_FIFO_MAX_WAIT_TIME); in fifo mode, "
+        "the process that collects the metrics must create the FIFO and read it"
+        % (settings.path, what, settings.max_wait)
+    )

@@ -1,0 +1,108 @@
+"""Build benchmarkai-client-lib. The compiled _fastemit is optional: when it cannot be built
+(no compiler, no Python headers, no Cython) the pure-Python package installs instead, with a
+warning, as simplejson does. BENCHMARK_AI_PURE_PYTHON=1 skips building it."""
+import io
+import os
+import sys
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+try:
+    from setuptools.errors import CCompilerError, ExecError, PlatformError
+except ImportError:  # setuptools < 59 (Python 2.7 to 3.6)
+    from distutils.errors import CCompilerError
+    from distutils.errors import DistutilsExecError as ExecError
+    from distutils.errors import DistutilsPlatformError as PlatformError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read(path):
+    with io.open(os.path.join(HERE, path), encoding="utf-8") as source:
+        return source.read()
+
+
+def load(path):
+    """The names a small module of the package defines, without importing the package."""
+    namespace = {}
+    exec(compile(read(path), path, "exec"), namespace)
+    return namespace
+
+
+def warn(message):
+    sys.stderr.write("WARNING: benchmarkai: %s\n" % message)
+
+
+class OptionalBuildExt(build_ext):
+    """build_ext that falls back to the pure-Python package when compiling fails."""
+
+    def run(self):
+        try:
+            build_ext.run(self)
+        except PlatformError as error:
+            self.fallback(error)
+
+    def build_extension(self, ext):
+        try:
+            build_ext.build_extension(self, ext)
+        except (CCompilerError, ExecError, PlatformError, IOError, ValueError) as error:
+            self.fallback(error)
+
+    @staticmethod
+    def fallback(error):
+        warn(
+            "could not compile the _fastemit extension (%s); installing the pure-Python "
+            "implementation, which behaves the same but is slower" % str(error).strip()
+        )
+
+
+def extensions():
+    if load("benchmarkai/_config.py")["pure_python_requested"]():
+        warn("BENCHMARK_AI_PURE_PYTHON is set: not building the _fastemit extension")
+        return []
+    try:
+        import Cython
+        from Cython.Build import cythonize
+    except ImportError:
+        warn("Cython is not installed: installing the pure-Python implementation only")
+        return []
+    extension = Extension("benchmarkai._fastemit", ["src/_fastemit.pyx"])
+    # The C file goes out of the source tree, to a directory of its Cython version: Cython
+    # 3.0 (for Python 2.7) and later ones must never reuse each other's output.
+    return cythonize([extension], build_dir="build/cython-" + Cython.__version__, quiet=True)
+
+
+setup(
+    name="benchmarkai-client-lib",
+    version=load("benchmarkai/_version.py")["__version__"],
+    description="Publish benchmark metrics to the Benchmark AI infrastructure, fast",
+    long_description=read("README.md"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    packages=["benchmarkai"],
+    ext_modules=extensions(),
+    cmdclass={"build_ext": OptionalBuildExt},
+    install_requires=["six"],
+    # ujson 5.5 is the first that keeps every number (the fallback checks at import).
+    extras_require={"ujson": ["ujson>=5.5; python_version >= '3.7'"]},
+    python_requires=">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*",
+    zip_safe=False,
+    classifiers=[
+        "Operating System :: POSIX :: Linux",
+        "Operating System :: MacOS",
+        "Programming Language :: Cython",
+        "Programming Language :: Python :: 2",
+        "Programming Language :: Python :: 2.7",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3.6",
+        "Programming Language :: Python :: 3.7",
+        "Programming Language :: Python :: 3.8",
+        "Programming Language :: Python :: 3.9",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+        "Programming Language :: Python :: Implementation :: CPython",
+    ],
+)

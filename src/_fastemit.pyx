@@ -1,0 +1,336 @@
+# cython: language_level=3
+"""The compiled emit(): checks a metrics mapping, writes its JSON into a bounded C buffer and
+hands each line to one write(2) with the GIL released. Its lines and errors are those of
+benchmarkai._fallback; what is not on the fast path (exact dict, str names, float and int
+values) goes through the same benchmarkai._validation.plain_metrics that the fallback uses.
+"""
+from cpython.dict cimport PyDict_Next
+from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_CheckExact
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.object cimport PyObject
+from cpython.unicode cimport PyUnicode_CheckExact
+from libc.errno cimport EINTR, EPIPE, errno
+from libc.math cimport isinf, isnan
+from libc.string cimport memchr, memcpy, memmove, memset, strlen
+from posix.unistd cimport write
+
+import os
+import sys
+
+from benchmarkai._fifo import PIPE_BUF
+from benchmarkai._validation import pair_too_long, plain_metrics
+
+IMPLEMENTATION = "cython"
+
+cdef extern from "Python.h":
+    char *PyOS_double_to_string(double value, char format_code, int precision, int flags,
+                                int *kind) except NULL
+    enum: Py_DTSF_ADD_DOT_0
+    enum: PY_SSIZE_T_MAX
+    long long PyLong_AsLongLongAndOverflow(object value, int *overflow) except? -1
+    int PyErr_CheckSignals() except -1
+    object PyUnicode_DecodeASCII(const char *data, Py_ssize_t size, const char *errors)
+    object PyBytes_FromStringAndSize(const char *data, Py_ssize_t size)
+
+cdef extern from *:
+    """
+    #if PY_MAJOR_VERSION < 3
+    #define BENCHMARKAI_INT_CHECK_EXACT(o) (PyInt_CheckExact(o) || PyLong_CheckExact(o))
+    #else
+    #define BENCHMARKAI_INT_CHECK_EXACT(o) PyLong_CheckExact(o)
+    #endif
+    """
+    bint BENCHMARKAI_INT_CHECK_EXACT(object value)
+    enum: PY_MAJOR_VERSION
+
+cdef enum:
+    STACK_BYTES = 8192  # a call's own buffer; longer output moves to the heap
+    MAX_ESCAPED = 12    # one code point escaped as a surrogate pair: \ud83d\ude00
+
+cdef const char *HEX_DIGITS = b"0123456789abcdef"
+
+# The characters json escapes with a letter (\n, \"...), indexed by code point; 0 for the rest.
+cdef char SHORT_ESCAPES[0x5d]
+memset(SHORT_ESCAPES, 0, sizeof(SHORT_ESCAPES))
+SHORT_ESCAPES[0x08] = c'b'
+SHORT_ESCAPES[0x09] = c't'
+SHORT_ESCAPES[0x0a] = c'n'
+SHORT_ESCAPES[0x0c] = c'f'
+SHORT_ESCAPES[0x0d] = c'r'
+SHORT_ESCAPES[0x22] = c'"'
+SHORT_ESCAPES[0x5c] = c'\\'
+
+
+cdef struct Buffer:
+    char *data
+    Py_ssize_t length
+    Py_ssize_t capacity
+    bint on_heap
+
+
+cdef struct Lines:
+    Py_ssize_t limit  # most bytes in a line, "\n" included; 0 for no limit (stdout)
+    Py_ssize_t start  # offset of the current line's "{"
+    Py_ssize_t pairs  # pairs in the current line
+
+
+cdef int grow(Buffer *buf, Py_ssize_t needed) except -1:
+    cdef Py_ssize_t capacity
+    cdef char *data
+    if needed > PY_SSIZE_T_MAX // 2 - buf.length:
+        raise MemoryError()
+    capacity = max(buf.capacity * 2, buf.length + needed)
+    if buf.on_heap:
+        data = <char *>PyMem_Realloc(buf.data, capacity)
+    else:
+        data = <char *>PyMem_Malloc(capacity)
+        if data != NULL:
+            memcpy(data, buf.data, buf.length)
+    if data == NULL:
+        raise MemoryError()
+    buf.data = data
+    buf.capacity = capacity
+    buf.on_heap = True
+    return 0
+
+
+cdef inline int reserve(Buffer *buf, Py_ssize_t needed) except -1:
+    if needed > buf.capacity - buf.length:
+        grow(buf, needed)
+    return 0
+
+
+cdef inline int append(Buffer *buf, const char *data, Py_ssize_t size) except -1:
+    reserve(buf, size)
+    memcpy(buf.data + buf.length, data, size)
+    buf.length += size
+    return 0
+
+
+cdef inline Py_ssize_t escape_u(char *out, unsigned int unit) noexcept:
+    out[0] = c'\\'
+    out[1] = c'u'
+    out[2] = HEX_DIGITS[(unit >> 12) & 0xf]
+    out[3] = HEX_DIGITS[(unit >> 8) & 0xf]
+    out[4] = HEX_DIGITS[(unit >> 4) & 0xf]
+    out[5] = HEX_DIGITS[unit & 0xf]
+    return 6
+
+
+cdef inline Py_ssize_t escape(char *out, unsigned int code) noexcept:
+    """Write code point ``code`` as json.dumps(ensure_ascii=True) escapes it; return its size."""
+    if code < sizeof(SHORT_ESCAPES) and SHORT_ESCAPES[code]:
+        out[0] = c'\\'
+        out[1] = SHORT_ESCAPES[code]
+        return 2
+    if code >= 0x10000:  # outside the BMP: a UTF-16 surrogate pair, as json writes it
+        code -= 0x10000
+        escape_u(out, 0xd800 | (code >> 10))
+        return 6 + escape_u(out + 6, 0xdc00 | (code & 0x3ff))
+    return escape_u(out, code)
+
+
+cdef int append_name(Buffer *buf, unicode name) except -1:
+    """Append ``"name":``, escaped as json.dumps(ensure_ascii=True) does."""
+    cdef Py_UCS4 ch
+    cdef unsigned int code
+    append(buf, b'"', 1)
+    for ch in name:
+        code = ch
+        reserve(buf, MAX_ESCAPED)
+        if 0x20 <= code <= 0x7e and code != 0x22 and code != 0x5c:  # printable, not " or \\
+            buf.data[buf.length] = <char>code
+            buf.length += 1
+        else:
+            buf.length += escape(buf.data + buf.length, code)
+    append(buf, b'":', 2)
+    return 0
+
+
+cdef int append_float(Buffer *buf, double value) except -1:
+    """Append ``value`` as Python's json does: repr() digits, NaN, Infinity, -Infinity."""
+    cdef char *digits
+    if isnan(value):
+        return append(buf, b"NaN", 3)
+    if isinf(value):
+        return append(buf, b"Infinity", 8) if value > 0 else append(buf, b"-Infinity", 9)
+    digits = PyOS_double_to_string(value, c'r', 0, Py_DTSF_ADD_DOT_0, NULL)
+    try:
+        append(buf, digits, strlen(digits))
+    finally:
+        PyMem_Free(digits)
+    return 0
+
+
+cdef int append_long_long(Buffer *buf, long long value) except -1:
+    cdef char digits[24]
+    cdef int start = 24
+    cdef unsigned long long rest = <unsigned long long>value
+    if value < 0:
+        rest = 0 - rest  # well defined for LLONG_MIN too, unlike -value
+    while True:
+        start -= 1
+        digits[start] = <char>(c'0' + rest % 10)
+        rest //= 10
+        if rest == 0:
+            break
+    if value < 0:
+        start -= 1
+        digits[start] = c'-'
+    return append(buf, digits + start, 24 - start)
+
+
+cdef int append_value(Buffer *buf, object value, bint fast_only) except -1:
+    """Append an exact float or int. With ``fast_only``, return 0 instead for an int that
+    does not fit in a long long; otherwise write its decimal digits through Python."""
+    cdef int overflow = 0
+    cdef long long integer
+    if PyFloat_CheckExact(value):
+        append_float(buf, PyFloat_AS_DOUBLE(value))
+        return 1
+    if not BENCHMARKAI_INT_CHECK_EXACT(value):
+        return 0
+    integer = PyLong_AsLongLongAndOverflow(value, &overflow)
+    if not overflow:
+        append_long_long(buf, integer)
+        return 1
+    if fast_only:
+        return 0
+    digits = (u"%d" % value).encode("ascii")
+    append(buf, digits, len(digits))
+    return 1
+
+
+cdef int append_pair(Buffer *buf, Lines *lines, unicode name, object value,
+                     bint fast_only) except -1:
+    """Append ``"name":value`` to the current line, or start a new line with it when the
+    line would pass ``lines.limit``. Return 0, leaving ``buf`` to be discarded, when
+    ``fast_only`` and the pair needs the slow path (which also reports a pair too long)."""
+    cdef Py_ssize_t comma = buf.length
+    cdef Py_ssize_t pair_start
+    cdef Py_ssize_t pair_size
+    if lines.pairs:
+        append(buf, b",", 1)
+    pair_start = buf.length
+    append_name(buf, name)
+    if not append_value(buf, value, fast_only):
+        return 0
+    lines.pairs += 1
+    if lines.limit == 0:
+        return 1
+    pair_size = buf.length - pair_start
+    if pair_size + 3 > lines.limit:  # "{" + pair + "}\n"
+        if fast_only:
+            return 0  # the slow path checks every metric before it reports this
+        raise pair_too_long(name, pair_size + 3, lines.limit)
+    if buf.length - lines.start + 2 > lines.limit:
+        # The pair opens the next line: its "," becomes "}\n{".
+        reserve(buf, 2)
+        memmove(buf.data + pair_start + 2, buf.data + pair_start, pair_size)
+        memcpy(buf.data + comma, b"}\n{", 3)
+        buf.length += 2
+        lines.start = comma + 2
+        lines.pairs = 1
+    return 1
+
+
+cdef int append_dict(Buffer *buf, Lines *lines, dict metrics) except -1:
+    """The fast path: append every pair of an exact dict of str -> float/int, or return 0
+    as soon as one pair is anything else."""
+    cdef Py_ssize_t position = 0
+    cdef PyObject *key
+    cdef PyObject *value
+    if not metrics:
+        return 0
+    while PyDict_Next(metrics, &position, &key, &value):
+        if not PyUnicode_CheckExact(<object>key) or len(<unicode>key) == 0:
+            return 0
+        if not append_pair(buf, lines, <unicode>key, <object>value, True):
+            return 0
+    return 1
+
+
+cdef inline void start_lines(Buffer *buf, Lines *lines, Py_ssize_t limit) noexcept:
+    buf.data[0] = c'{'
+    buf.length = 1
+    lines.limit = limit
+    lines.start = 0
+    lines.pairs = 0
+
+
+cdef class Emitter:
+    """emit() for one destination: stdout when ``fifo`` is None, else that _fifo.Fifo."""
+
+    cdef object _fifo
+    cdef int _fd  # the FIFO's descriptor once open; its number never changes after
+    cdef Py_ssize_t _line_limit
+
+    def __init__(self, fifo=None):
+        self._fifo = fifo
+        self._fd = -1
+        self._line_limit = 0 if fifo is None else PIPE_BUF
+
+    def emit(self, metrics):
+        """Publish ``metrics``, a mapping of metric name to number, as one JSON line."""
+        cdef char stack[STACK_BYTES]
+        cdef Buffer buf
+        cdef Lines lines
+        buf.data = stack
+        buf.capacity = STACK_BYTES
+        buf.on_heap = False
+        try:
+            start_lines(&buf, &lines, self._line_limit)
+            if type(metrics) is not dict or not append_dict(&buf, &lines, metrics):
+                start_lines(&buf, &lines, self._line_limit)
+                for name, value in plain_metrics(metrics).items():
+                    append_pair(&buf, &lines, name, value, False)
+            append(&buf, b"}\n", 2)
+            if self._fifo is None:
+                self._print(&buf)
+            else:
+                self._write_lines(&buf)
+        finally:
+            if buf.on_heap:
+                PyMem_Free(buf.data)
+
+    cdef int _print(self, Buffer *buf) except -1:
+        # The native str of each Python, as print(json.dumps(...)) would write.
+        if PY_MAJOR_VERSION >= 3:
+            line = PyUnicode_DecodeASCII(buf.data, buf.length, NULL)
+        else:
+            line = PyBytes_FromStringAndSize(buf.data, buf.length)
+        stdout = sys.stdout
+        stdout.write(line)
+        stdout.flush()
+        return 0
+
+    cdef int _write_lines(self, Buffer *buf) except -1:
+        cdef const char *line = buf.data
+        cdef const char *end = buf.data + buf.length
+        cdef const char *newline
+        if self._fd < 0:
+            self._fd = self._fifo.open()
+        while line < end:
+            newline = <const char *>memchr(line, c'\n', end - line)
+            self._write_line(line, newline + 1 - line)
+            line = newline + 1
+        return 0
+
+    cdef int _write_line(self, const char *line, Py_ssize_t size) except -1:
+        cdef int fd = self._fd
+        cdef Py_ssize_t written
+        cdef int error
+        while True:
+            generation = self._fifo.generation
+            with nogil:
+                # At most PIPE_BUF bytes into a blocking pipe: written whole, or not at all.
+                written = write(fd, line, size)
+                error = errno
+            if written >= 0:
+                return 0
+            if error == EPIPE:
+                self._fifo.recover(generation)
+            elif error == EINTR:
+                PyErr_CheckSignals()  # run Python's signal handlers, as os.write does
+            else:
+                raise OSError(error, os.strerror(error))

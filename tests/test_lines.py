@@ -1,0 +1,186 @@
+"""What a line holds: compact ASCII JSON, the mapping's order, exact numbers."""
+import collections
+import decimal
+import fractions
+import json
+import math
+import struct
+import sys
+
+import pytest
+import six
+
+try:
+    from collections.abc import Mapping
+except ImportError:  # Python 2
+    from collections import Mapping
+
+try:
+    import numpy
+except ImportError:  # no numpy wheel for this interpreter
+    numpy = None
+
+# The text Python's json writes for a line; _fastemit and the json fallback write exactly this.
+canonical = json.JSONEncoder(separators=(",", ":"), allow_nan=True).encode
+
+FLOATS = [
+    0.0, -0.0, 0.1, 0.2, 0.30000000000000004, 1.0, -1.5, 100.0, 1e16, 1e-7, 1e-4, 1e-5,
+    9999999999999998.0, 1.2345678901234567e+16, 123456789.12345678, 5e-324, -5e-324,
+    2.2250738585072014e-308, 2.225073858507201e-308, 1.7976931348623157e308, 1e22, 1e23,
+    2.0 ** 53, 2.0 ** -1074, math.pi, -math.e, 1 / 3.0,
+]
+SPECIALS = [(float("nan"), "NaN"), (float("inf"), "Infinity"), (float("-inf"), "-Infinity")]
+INTS = [0, 1, -1, 2 ** 31, 2 ** 63 - 1, -2 ** 63, 2 ** 63, 2 ** 64 - 1, 2 ** 64, -2 ** 64 - 1, 10 ** 40, -10 ** 40]
+
+
+def emitted(impl, capsys, metrics):
+    impl.emitter().emit(metrics)
+    out = capsys.readouterr().out
+    assert out.endswith("\n") and out.count("\n") == 1, out
+    return out[:-1]
+
+
+def bits(number):
+    return struct.pack("<d", number)
+
+
+@pytest.mark.parametrize("value", FLOATS, ids=repr)
+def test_floats_read_back_bit_identical_with_repr_digits(impl, capsys, value):
+    line = emitted(impl, capsys, {u"x": value})
+    assert bits(json.loads(line)[u"x"]) == bits(value)
+    if impl.name != "python":  # ujson may lay out the same digits differently: 1e-7
+        assert line == canonical({u"x": value})
+
+
+@pytest.mark.parametrize("value,text", SPECIALS)
+def test_non_finite_floats_are_written_as_python_json_reads_them(impl, capsys, value, text):
+    line = emitted(impl, capsys, {u"x": value})
+    assert line == u'{"x":%s}' % text
+    assert repr(json.loads(line)[u"x"]) == repr(value)
+
+
+@pytest.mark.parametrize("value", INTS, ids=repr)
+def test_ints_are_exact_decimals(impl, capsys, value):
+    line = emitted(impl, capsys, {u"n": value})
+    assert line == u'{"n":%d}' % value
+    assert json.loads(line)[u"n"] == value
+
+
+@pytest.mark.parametrize("value,expected", [
+    (decimal.Decimal("2.5"), 2.5),
+    (decimal.Decimal("1e400"), float("inf")),
+    (fractions.Fraction(1, 3), 1 / 3.0),
+])
+def test_other_numbers_are_written_as_float_of_them(impl, capsys, value, expected):
+    assert json.loads(emitted(impl, capsys, {u"x": value}))[u"x"] == expected
+
+
+def test_index_wins_over_float_and_subclasses_give_their_own_value(impl, capsys):
+    class Index(object):
+        def __index__(self):
+            return 2 ** 70
+
+        def __float__(self):
+            return 0.5
+
+    class LyingInt(int):
+        def __index__(self):
+            return 0
+
+        def __int__(self):
+            return 0
+
+        def __repr__(self):
+            return "0"
+
+    class LyingFloat(float):
+        def __float__(self):
+            return 0.0
+
+        def __repr__(self):
+            return "0.0"
+
+    line = emitted(impl, capsys, collections.OrderedDict([
+        (u"index", Index()), (u"int", LyingInt(7)), (u"float", LyingFloat(0.25)),
+    ]))
+    assert line == u'{"index":%d,"int":7,"float":0.25}' % 2 ** 70
+
+
+@pytest.mark.skipif(numpy is None, reason="numpy is not installed for this interpreter")
+def test_numpy_scalars(impl, capsys):
+    metrics = collections.OrderedDict([
+        (u"i64", numpy.int64(-3)), (u"u64", numpy.uint64(2 ** 64 - 1)), (u"i8", numpy.int8(7)),
+        (u"f64", numpy.float64(0.1)), (u"f32", numpy.float32(0.1)), (u"f16", numpy.float16(1.5)),
+        (u"zero_d", numpy.array(2.5)),
+    ])
+    line = emitted(impl, capsys, metrics)
+    assert line == canonical(collections.OrderedDict([
+        (u"i64", -3), (u"u64", 2 ** 64 - 1), (u"i8", 7), (u"f64", 0.1),
+        (u"f32", float(numpy.float32(0.1))), (u"f16", 1.5), (u"zero_d", 2.5),
+    ]))
+
+
+def test_keys_keep_the_mappings_iteration_order(impl, capsys):
+    names = [u"z%d" % i for i in range(30, 0, -1)] + [u"a", u"m", u"b"]
+    ordered = collections.OrderedDict((name, i) for i, name in enumerate(names))
+    assert list(json.loads(emitted(impl, capsys, ordered),
+                           object_pairs_hook=collections.OrderedDict)) == names
+    plain = dict(ordered)
+    assert list(json.loads(emitted(impl, capsys, plain),
+                           object_pairs_hook=collections.OrderedDict)) == list(plain)
+
+
+def test_any_mapping_is_accepted(impl, capsys):
+    class Gauges(Mapping):
+        def __getitem__(self, name):
+            return {u"gpu": 0.5, u"cpu": 2}[name]
+
+        def __iter__(self):
+            return iter([u"gpu", u"cpu"])
+
+        def __len__(self):
+            return 2
+
+    assert emitted(impl, capsys, Gauges()) == u'{"gpu":0.5,"cpu":2}'
+
+
+@pytest.mark.parametrize("name", [
+    u"plain.name-with_chars/and:colons", u"quote\"backslash\\", u"\n\r\t\b\f\x00\x01\x1f\x7f",
+    u"caf\u00e9 \u6e2c\u8a66", u"\U0001F600 astral", u"lone \ud800 and \udfff surrogates",
+    u"\u2028\u2029", u"x" * 3000,
+], ids=lambda name: repr(name[:20]))
+def test_names_are_escaped_to_ascii_as_json_does(impl, capsys, name):
+    line = emitted(impl, capsys, {name: 1})
+    assert all(ord(ch) < 128 for ch in line)
+    assert json.loads(line) == {name: 1}
+    if impl.name != "python":
+        assert line == canonical({name: 1})
+
+
+def test_a_str_subclass_name_is_written_as_its_characters(impl, capsys):
+    class Name(six.text_type):
+        def __str__(self):
+            return u"lie"
+
+        def __hash__(self):
+            return 0
+
+    assert emitted(impl, capsys, {Name(u"true.name"): 1}) == u'{"true.name":1}'
+
+
+@pytest.mark.skipif(not six.PY2, reason="Python 2 byte-string names")
+def test_python2_byte_string_names_are_utf8(impl, capsys):
+    assert json.loads(emitted(impl, capsys, {b"caf\xc3\xa9": 1})) == {u"caf\u00e9": 1}
+
+
+def test_one_emit_is_one_line_however_many_metrics_in_stdout_mode(impl, capsys):
+    # Splitting at PIPE_BUF is for the FIFO; stdout gets the whole mapping on one line.
+    metrics = collections.OrderedDict((u"metric.%04d" % i, i * 0.5) for i in range(1000))
+    line = emitted(impl, capsys, metrics)
+    assert len(line) > 4 * 4096
+    assert json.loads(line, object_pairs_hook=collections.OrderedDict) == metrics
+
+
+@pytest.mark.skipif(sys.version_info < (3,), reason="only Python 3 has a separate bytes type")
+def test_the_line_is_text_on_python3(impl, capsys):
+    assert isinstance(emitted(impl, capsys, {u"x": 1}), str)

@@ -1,0 +1,122 @@
+"""The implementations agree on every input: the same lines (parsed, numbers bit for bit)
+or the same exception type and message, with nothing written. Random inputs, valid and not."""
+import collections
+import decimal
+import fractions
+import io
+import json
+import os
+import shutil
+import struct
+import sys
+import tempfile
+
+import pytest
+import six
+from conftest import IMPLEMENTATIONS, InProcessFifo
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+# Any code point, lone surrogates included (hypothesis's text() leaves those out).
+any_char = st.integers(0, 0x10FFFF).map(six.unichr)
+names = st.one_of(
+    st.text(min_size=1, max_size=20),
+    st.lists(any_char, min_size=1, max_size=40).map(u"".join),
+    st.text(alphabet=u"abc\u00e9\U0001F600\x7f\n\"\\", min_size=100, max_size=600),
+    st.integers(0, 40).map(lambda n: u"n" * (4050 + n)),  # around the largest pair a line holds
+)
+bad_names = st.one_of(st.integers(), st.none(), st.binary(max_size=3), st.just(u""))
+numbers = st.one_of(
+    st.floats(),  # NaN, infinities and subnormals included
+    st.floats(min_value=-1e-300, max_value=1e-300),
+    st.integers(),
+    st.integers(min_value=-2 ** 70, max_value=2 ** 70),
+    st.sampled_from([2 ** 63 - 1, -2 ** 63, 2 ** 63, 2 ** 64 - 1, 2 ** 64, -2 ** 64]),
+    st.decimals(allow_nan=False).map(decimal.Decimal),
+    st.fractions().map(fractions.Fraction),
+)
+bad_values = st.one_of(st.booleans(), st.none(), st.text(max_size=3), st.binary(max_size=3),
+                       st.lists(st.integers(), max_size=2), st.just(complex(1, 1)))
+pairs = st.lists(st.tuples(names, numbers), min_size=1, max_size=40)
+mappings = st.one_of(  # mostly valid mappings, some of them long enough to split
+    pairs.map(dict),
+    pairs.map(collections.OrderedDict),
+    pairs.map(dict),
+    pairs.map(collections.OrderedDict),
+    st.lists(st.tuples(st.one_of(names, bad_names), st.one_of(numbers, bad_values)), max_size=8).map(
+        collections.OrderedDict),
+    st.one_of(st.none(), st.lists(st.tuples(names, numbers), max_size=2), st.floats()),
+)
+
+
+@pytest.fixture(scope="module")
+def emitters():
+    """(name, stdout emitter, fifo) for every implementation, over one real FIFO each."""
+    from conftest import _FALLBACK_WITHOUT_UJSON, Implementation, _fastemit_or_fail
+
+    from benchmarkai import _fallback
+    modules = {"python": _fallback, "python-json": _FALLBACK_WITHOUT_UJSON}
+    directory = tempfile.mkdtemp()
+    found = []
+    for name in IMPLEMENTATIONS:
+        module = modules.get(name) or _fastemit_or_fail()
+        impl = Implementation(name, module)
+        path = os.path.join(directory, name)
+        os.mkfifo(path)
+        found.append((name, impl.emitter(), InProcessFifo(path, impl)))
+    yield found
+    for _, _, fifo in found:
+        fifo.close()
+    shutil.rmtree(directory)
+
+
+def parsed(text):
+    """Each line as a list of (name, number) with floats as their bits, so -0.0 and NaN compare."""
+    lines = []
+    for line in text.splitlines():
+        pairs = json.loads(line, object_pairs_hook=list)
+        lines.append([(name, struct.pack("<d", value) if isinstance(value, float) else value)
+                      for name, value in pairs])
+    return lines
+
+
+def outcome(emit, written, metrics):
+    try:
+        emit(metrics)
+    except (TypeError, ValueError) as error:
+        return ("error", type(error), str(error), written())
+    return ("lines", parsed(written()))
+
+
+def stdout_outcome(emitter, metrics):
+    saved = sys.stdout
+    sys.stdout = capture = io.StringIO() if six.PY3 else io.BytesIO()
+    try:
+        return outcome(emitter.emit, lambda: capture.getvalue(), metrics)
+    finally:
+        sys.stdout = saved
+
+
+def fifo_outcome(fifo, metrics):
+    return outcome(fifo.emit, lambda: fifo.read().decode("ascii"), metrics)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(metrics=mappings)
+def test_every_implementation_gives_the_same_outcome(emitters, metrics):
+    stdout = [stdout_outcome(emitter, metrics) for _, emitter, _ in emitters]
+    fifo = [fifo_outcome(pipe, metrics) for _, _, pipe in emitters]
+    for name, out, piped in zip([name for name, _, _ in emitters], stdout, fifo):
+        assert out == stdout[0], name
+        assert piped == fifo[0], name
+    event(stdout[0][0] if stdout[0][0] == "error" else "fifo %s" % fifo[0][0]
+          if fifo[0][0] == "error" else "fifo lines: %s" % min(len(fifo[0][1]), 3))
+    if stdout[0][0] == "error":
+        assert stdout[0][3] == "" and fifo[0] == stdout[0]  # the same error, nothing written
+    elif fifo[0][0] == "error":
+        # Only the FIFO limits a line to PIPE_BUF: a pair that cannot fit is refused whole.
+        assert "does not fit in one line" in fifo[0][2] and fifo[0][3] == ""
+    else:
+        # stdout gets one line; the FIFO the same pairs, cut at PIPE_BUF.
+        assert len(stdout[0][1]) == 1
+        assert stdout[0][1][0] == [pair for line in fifo[0][1] for pair in line]

@@ -1,0 +1,153 @@
+"""Bad input: a clear TypeError/ValueError naming the metric, and nothing written."""
+import collections
+import decimal
+import sys
+
+import pytest
+import six
+
+try:
+    from collections.abc import Mapping
+except ImportError:  # Python 2
+    from collections import Mapping
+
+
+class Number(object):
+    """A stand-in for numpy scalars, tensors and the like: numeric through its dunders."""
+
+    def __init__(self, index=None, to_float=None):
+        self._index = index
+        self._to_float = to_float
+
+    def __index__(self):
+        return self._index()
+
+    def __float__(self):
+        return self._to_float()
+
+
+class FloatOnly(object):
+    def __init__(self, to_float):
+        self._to_float = to_float
+
+    def __float__(self):
+        return self._to_float()
+
+
+def raising(error):
+    def fail():
+        raise error
+    return fail
+
+
+def returning(value):
+    return lambda: value
+
+
+BAD_CONTAINERS = [
+    (["loss", 1.0], TypeError, "not list"),
+    ((("loss", 1.0),), TypeError, "not tuple"),
+    (None, TypeError, "not NoneType"),
+    ("loss", TypeError, "not str"),
+    (1.0, TypeError, "not float"),
+    ({}, ValueError, "empty"),
+    (collections.OrderedDict(), ValueError, "empty"),
+]
+
+BAD_NAMES = [
+    ({1: 1.0}, TypeError, "metric name 1 must be a string, not int"),
+    ({None: 1.0}, TypeError, "metric name None must be a string, not NoneType"),
+    ({(1, 2): 1.0}, TypeError, "must be a string, not tuple"),
+    ({u"": 1.0}, ValueError, "must not be empty"),
+]
+if six.PY3:
+    BAD_NAMES.append(({b"loss": 1.0}, TypeError, "must be a string, not bytes"))
+else:
+    BAD_NAMES.append(({b"caf\xe9": 1.0}, ValueError, "is not valid UTF-8"))
+
+BAD_VALUES = [
+    (True, TypeError, "not bool True"),
+    (False, TypeError, "not bool False"),
+    (u"1.5", TypeError, "not %s" % type(u"").__name__),
+    (b"1.5", TypeError, "not %s" % type(b"").__name__),
+    (None, TypeError, "not NoneType None"),
+    ([1.0], TypeError, "not list [1.0]"),
+    ({"a": 1}, TypeError, "not dict"),
+    ((1,), TypeError, "not tuple"),
+    (object(), TypeError, "not object"),
+    (complex(1, 2), TypeError, "complex"),
+    (FloatOnly(raising(ValueError("no value yet"))), ValueError,
+     "float() of its FloatOnly value failed: ValueError: no value yet"),
+    (FloatOnly(raising(TypeError("not now"))), TypeError, "float() of its FloatOnly value failed: TypeError: not now"),
+    (FloatOnly(returning("1.0")), TypeError, "float() of its FloatOnly value failed"),
+    (FloatOnly(raising(OverflowError("too big"))), ValueError, "OverflowError: too big"),
+    (Number(raising(ZeroDivisionError("boom")), returning(1.0)), ValueError,
+     "__index__ of its Number value failed: ZeroDivisionError: boom"),
+    (decimal.Decimal("sNaN"), ValueError, "float() of its Decimal value failed"),
+]
+
+
+def assert_nothing_written(impl, in_process_fifo, capsys, metrics, error_type, message):
+    """The error is raised in both modes, with ``message`` in it, and writes no byte."""
+    with pytest.raises(error_type) as stdout_error:
+        impl.emitter().emit(metrics)
+    assert message in str(stdout_error.value)
+    assert capsys.readouterr().out == ""
+    with pytest.raises(error_type) as fifo_error:
+        in_process_fifo.emit(metrics)
+    assert str(fifo_error.value) == str(stdout_error.value)
+    assert in_process_fifo.read() == b""
+
+
+@pytest.mark.parametrize("metrics,error_type,message", BAD_CONTAINERS)
+def test_not_a_non_empty_mapping_is_refused(impl, in_process_fifo, capsys, metrics, error_type, message):
+    assert_nothing_written(impl, in_process_fifo, capsys, metrics, error_type, message)
+
+
+@pytest.mark.parametrize("metrics,error_type,message", BAD_NAMES)
+def test_bad_names_are_refused(impl, in_process_fifo, capsys, metrics, error_type, message):
+    assert_nothing_written(impl, in_process_fifo, capsys, metrics, error_type, message)
+
+
+@pytest.mark.parametrize("value,error_type,message", BAD_VALUES)
+def test_bad_values_are_refused_naming_the_metric(impl, in_process_fifo, capsys, value, error_type, message):
+    # Good metrics first: validation covers the whole mapping before any byte is written.
+    metrics = collections.OrderedDict([(u"ok", 1.0), (u"n", 2), (u"bad.metric", value)])
+    assert_nothing_written(impl, in_process_fifo, capsys, metrics, error_type, "metric %r" % u"bad.metric")
+    with pytest.raises(error_type) as error:
+        impl.emitter().emit(metrics)
+    assert message in str(error.value)
+
+
+def test_the_first_bad_metric_is_named(impl, capsys):
+    metrics = collections.OrderedDict([(u"a", 1.0), (u"first", None), (u"second", u"x")])
+    with pytest.raises(TypeError) as error:
+        impl.emitter().emit(metrics)
+    assert "metric %r" % u"first" in str(error.value)
+
+
+def test_a_plain_dict_with_one_bad_value_writes_nothing(impl, in_process_fifo, capsys):
+    # An exact dict takes the fast path until the bad value; nothing of it may leak out.
+    metrics = dict((u"m%d" % i, float(i)) for i in range(50))
+    metrics[u"m49"] = u"oops"
+    assert_nothing_written(impl, in_process_fifo, capsys, metrics, TypeError, "metric %r" % u"m49")
+
+
+def test_a_mapping_that_repeats_a_name_is_refused(impl, in_process_fifo, capsys):
+    class Repeating(Mapping):
+        def __getitem__(self, key):
+            return 1.0
+
+        def __len__(self):
+            return 2
+
+        def __iter__(self):
+            return iter([u"twice", u"twice"])
+
+    assert_nothing_written(impl, in_process_fifo, capsys, Repeating(), ValueError, "appears twice")
+
+
+@pytest.mark.skipif(not hasattr(sys, "set_int_max_str_digits"), reason="Python 3.11+ digit limit")
+def test_an_int_too_long_to_print_is_a_value_error_naming_the_metric(impl, in_process_fifo, capsys):
+    metrics = {u"huge": 10 ** 5000}
+    assert_nothing_written(impl, in_process_fifo, capsys, metrics, ValueError, "metric %r" % u"huge")
