@@ -583,6 +583,40 @@ def test_pair_too_long_for_a_line_is_a_value_error_and_nothing_is_written(impl, 
 
 # --- Many writers at once: whole lines, none lost, in order per writer ---
 
+def test_a_reader_process_gets_only_the_good_lines_whole(impl, fifo_path, start_reader):
+    """Through a reader process: every bad input (a bad last value, an oversized pair after
+    good ones, a non-mapping, an empty mapping, a bad name) raises and writes no byte; a line
+    of exactly PIPE_BUF bytes arrives as one line; a longer mapping arrives split, in order."""
+    reader = start_reader(fifo_path)
+    code = '''
+        PIPE_BUF = %d
+        bad = [
+            OrderedDict([("ok", 1.0), ("bad", "x")]),
+            OrderedDict([("k%%d" %% i, i) for i in range(400)] + [("n" * PIPE_BUF, 1)]),
+            [("a", 1)], {}, {1: 1.0}, {"": 1.0}, {"b": True}, {"c": None},
+        ]
+        errors = []
+        for number, metrics in enumerate(bad):
+            try:
+                benchmarkai.emit(metrics)
+            except (TypeError, ValueError) as error:
+                errors.append(type(error).__name__)
+            benchmarkai.emit({"good.%%d" %% number: number})
+        benchmarkai.emit({"x" * (PIPE_BUF - 7): 1})  # '{"' + name + '":1}' + newline: PIPE_BUF bytes
+        benchmarkai.emit(OrderedDict(("split.%%04d" %% i, i + 0.5) for i in range(600)))
+        report(errors=errors)
+    ''' % PIPE_BUF
+    result = run_child(impl, code, **fifo_env(fifo_path))
+    assert result["errors"] == ["TypeError", "ValueError", "TypeError", "ValueError", "TypeError",
+                                "ValueError", "TypeError", "TypeError"]
+    lines = reader.finish()
+    parsed = parse_lines(lines)  # each whole, one JSON object, at most PIPE_BUF bytes
+    assert parsed[:8] == [[("good.%d" % number, number)] for number in range(8)]
+    assert len(lines[8]) + 1 == PIPE_BUF and parsed[8] == [("x" * (PIPE_BUF - 7), 1)]
+    assert len(parsed) > 10  # 600 pairs of about 17 bytes do not fit in one line
+    assert [pair for line in parsed[9:] for pair in line] == [("split.%04d" % i, i + 0.5) for i in range(600)]
+
+
 def test_threads_share_the_fifo_without_interleaving_or_loss(impl, fifo_path, start_reader, new_writer):
     """Threads of one process on one emitter, all starting before the reader opens: the first
     open happens once, and every thread's pairs arrive whole, once, in order."""
