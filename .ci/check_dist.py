@@ -4,6 +4,7 @@ it; check cibuildwheel's list of builds. Usage: python check_dist.py SOURCE_DIR"
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -41,8 +42,14 @@ def build(source, *options):
     """Build ``source`` with python -m build (sdist, then the wheel from that sdist, unless
     ``options`` say otherwise) into a new directory here; the paths of what it made, the
     sdist first."""
-    outdir = tempfile.mkdtemp(prefix="dist-", dir=os.getcwd())
-    run(sys.executable, "-m", "build", "--outdir", outdir, *(options + (source,)))
+    # From a clean copy: tox builds its own sdist in the checkout meanwhile, and a checkout
+    # may hold an extension compiled earlier.
+    work = tempfile.mkdtemp(prefix="build-", dir=os.getcwd())
+    copy = os.path.join(work, "source")
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns(
+        ".git", ".tox", "venv", "build", "dist", "*.egg-info", "__pycache__", "*.so"))
+    outdir = os.path.join(work, "dist")
+    run(sys.executable, "-m", "build", "--outdir", outdir, *(options + (copy,)))
     return sorted(glob.glob(os.path.join(outdir, "*")), key=lambda path: not path.endswith(".tar.gz"))
 
 
@@ -118,7 +125,8 @@ def main(source):
              "metadata version) %s" % (version, found))
     for path in (sdist, wheel, repaired):
         print("%8d bytes  %s" % (os.path.getsize(path), os.path.basename(path)))
-    print("manylinux tag: %s; installed in a fresh virtualenv: version %s, implementation %s" % (tag, version, found[1]))
+    print("manylinux tag: %s; installed in a fresh virtualenv: version %s, implementation %s"
+          % (tag, version, found[1]))
     for platform, expected in sorted(EXPECTED_BUILDS.items()):
         builds = cibuildwheel_builds(source, platform)
         if builds != expected:
