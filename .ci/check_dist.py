@@ -97,9 +97,10 @@ def repair(wheel):
 def installed(wheel):
     """(__version__, implementation, the installed metadata's version) in a fresh virtualenv."""
     venv = tempfile.mkdtemp(prefix="venv-", dir=os.getcwd())
-    run(sys.executable, "-m", "venv", venv)
+    # No pip of its own (seeding one takes long): this environment's pip installs into it.
+    run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = os.path.join(venv, "bin", "python")
-    run(python, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel)
+    run(sys.executable, "-m", "pip", "--python", python, "install", "-q", "--disable-pip-version-check", wheel)
     # From "/", so that no ./benchmarkai can shadow the installed package.
     return tuple(run(python, "-c", "import benchmarkai, importlib.metadata as m; print(benchmarkai.__version__); "
                      "print(benchmarkai.implementation); print(m.version('benchmarkai-client-lib'))",
