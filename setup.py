@@ -81,6 +81,8 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     packages=["benchmarkai"],
+    # PEP 561: the package is typed, and __init__.pyi holds the public API's types.
+    package_data={"benchmarkai": ["py.typed", "*.pyi"]},
     ext_modules=extensions(),
     cmdclass={"build_ext": OptionalBuildExt},
     install_requires=["six"],
@@ -104,5 +106,6 @@ setup(
         "Programming Language :: Python :: 3.12",
         "Programming Language :: Python :: 3.13",
         "Programming Language :: Python :: Implementation :: CPython",
+        "Typing :: Typed",
     ],
 )
