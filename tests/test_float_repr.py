@@ -11,7 +11,7 @@ import sys
 from fractions import Fraction
 
 import pytest
-from conftest import _fastemit_or_fail
+from conftest import HERE, _fastemit_or_fail, run
 
 PATTERNS = int(os.environ.get("BENCHMARKAI_FLOAT_PATTERNS", "200000"))
 CHUNK = 100000  # patterns formatted and compared at a time
@@ -145,3 +145,10 @@ def test_emitted_lines_hold_the_floats_as_repr(impl, capsys):
     if impl.name != "python":  # ujson lays out some of the same digits its own way: 1e-7
         texts = expected_text(metrics.values())
         assert line == u"{%s}\n" % u",".join(u'"%s":%s' % pair for pair in zip(metrics, texts))
+
+
+def test_the_table_is_what_its_generator_writes():
+    # The generator also checks its logarithm approximations over every exponent, exactly.
+    generator = os.path.join(HERE, os.pardir, "src", "gen_float_table.py")
+    returncode, out, err = run([sys.executable, generator, "--check"], timeout=300)
+    assert (returncode, out, err) == (0, "", "")
