@@ -35,11 +35,15 @@ static const char bai_pairs[201] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
+#if defined(__SIZEOF_INT128__)
+__extension__ typedef unsigned __int128 bai_uint128;
+#endif
+
 /* floor(x * y / 2^64) */
 static inline uint64_t bai_mul_high(uint64_t x, uint64_t y)
 {
 #if defined(__SIZEOF_INT128__)
-    return (uint64_t)(((unsigned __int128)x * y) >> 64);
+    return (uint64_t)(((bai_uint128)x * y) >> 64);
 #elif defined(_MSC_VER) && defined(_M_X64)
     return __umulh(x, y);
 #else  /* from 32-bit halves: no partial sum below can overflow 64 bits */
@@ -70,6 +74,7 @@ static inline uint64_t bai_shortest(uint64_t c, int q, int *exponent)
     uint64_t vb, vb_low, vb_high, s, t, down, up;
     const uint64_t *g;
     int k, h;
+    /* The logarithms shift negative products right: every compiler we build with floors. */
     if (c != (UINT64_C(1) << 52) || q == -1074) {
         cb_low = cb - 2;
         k = (int)((q * BAI_LOG10_POW2_MUL) >> BAI_LOG_SHIFT);
@@ -77,7 +82,7 @@ static inline uint64_t bai_shortest(uint64_t c, int q, int *exponent)
         cb_low = cb - 1;
         k = (int)((q * BAI_LOG10_3_4_POW2_MUL - BAI_LOG10_3_4_POW2_SUB) >> BAI_LOG_SHIFT);
     }
-    h = q + (int)((-k * BAI_LOG2_POW10_MUL) >> BAI_LOG_SHIFT) + 2;  /* 1 to 4 */
+    h = q + (int)((-k * BAI_LOG2_POW10_MUL) >> BAI_LOG_SHIFT) + 2;  /* 2 to 5: cb << h < 2^60 */
     g = bai_g[k - BAI_K_MIN];
     /* The value and the ends of R times 10^-k, in quarters, rounded to odd. */
     vb = bai_round_to_odd(g[0], g[1], cb << h);
