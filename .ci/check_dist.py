@@ -62,7 +62,8 @@ def check_sdist(path, source):
     with tarfile.open(path) as sdist:
         names = set(name.split("/", 1)[1] for name in sdist.getnames() if "/" in name)
     required = {"PKG-INFO", "setup.py", "pyproject.toml", "MANIFEST.in", "LICENSE", "README.md",
-                "src/_fastemit.pyx", "benchmarkai/py.typed", "benchmarkai/__init__.pyi"}
+                "src/_fastemit.pyx", "src/_float_repr.h", "src/_float_table.h", "src/gen_float_table.py",
+                "benchmarkai/py.typed", "benchmarkai/__init__.pyi"}
     required |= source_files(source, "benchmarkai") | source_files(source, "tests")
     missing = sorted(required - names)
     unwanted = sorted(name for name in names if NOT_IN_SDIST.search(name))
