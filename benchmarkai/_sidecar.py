@@ -28,7 +28,9 @@ CHECK_INTERVAL = 0.05  # seconds between two checks of whether CMD has exited
 LONGEST_LINE = 1 << 20  # bytes without a newline after which the line so far is called malformed
 FORWARDED = (signal.SIGINT, signal.SIGTERM)
 EXIT_USAGE = 2
-EXIT_NOT_STARTED = 127  # as a shell: the command could not be run
+# As a shell's: CMD was not found, or could not be executed.
+EXIT_NOT_FOUND = 127
+EXIT_NOT_EXECUTABLE = 126
 
 
 class UsageError(Exception):
@@ -50,6 +52,8 @@ def main(argv=None):
     except UsageError as error:
         sys.stderr.write("benchmarkai: %s\n" % error)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # Ctrl-C before CMD started; what was created is removed
+        return 128 + signal.SIGINT
 
 
 def _parser():
@@ -88,12 +92,13 @@ class Sidecar(object):
         self.own_group = False  # CMD runs in a process group of its own
         self.signals = []  # the signals received since CMD started
         self.jsonl = None
+        self.hold_fd = -1  # our own write end of the FIFO, held while CMD runs
         self.start = _monotonic()
 
     def run(self, command):
         self.command_name = _command_name(command)
         place = FifoPlace(self.fifo_option)
-        read_fd = hold_fd = -1
+        read_fd = -1
         previous = {}
         try:
             if self.jsonl_path is not None:
@@ -101,19 +106,19 @@ class Sidecar(object):
             read_fd = os.open(place.path, os.O_RDONLY | os.O_NONBLOCK)
             # A write end of our own: the read end sees no EOF while CMD runs, however often
             # its writers come and go, so a late writer loses nothing.
-            hold_fd = os.open(place.path, os.O_WRONLY | os.O_NONBLOCK)
-            for fd in (read_fd, hold_fd):
+            self.hold_fd = os.open(place.path, os.O_WRONLY | os.O_NONBLOCK)
+            for fd in (read_fd, self.hold_fd):
                 _set_cloexec(fd)  # Python 2 would let CMD inherit them
             for signum in FORWARDED:
                 previous[signum] = signal.signal(signum, self._on_signal)
-            if not self._start(command, place.path):
-                return EXIT_NOT_STARTED
-            self._read(read_fd, hold_fd)
-            hold_fd = -1  # closed by _read
+            returncode = self._start(command, place.path)
+            if returncode is not None:
+                return returncode
+            self._read(read_fd)
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-            for fd in (read_fd, hold_fd):
+            for fd in (read_fd, self.hold_fd):
                 if fd >= 0:
                     os.close(fd)
             if self.jsonl is not None:
@@ -124,6 +129,7 @@ class Sidecar(object):
         return 128 - returncode if returncode < 0 else returncode
 
     def _start(self, command, path):
+        """Start CMD; None if it started, else the exit status to return (as a shell's)."""
         environ = dict(os.environ, BENCHMARK_AI="fifo", BENCHMARK_AI_FIFO_FILEPATH=path)
         # In the terminal's foreground, CMD stays in our process group: it may read the
         # terminal, and Ctrl-C reaches it directly. Elsewhere it gets a group of its own, so
@@ -134,10 +140,10 @@ class Sidecar(object):
                                           preexec_fn=os.setpgrp if self.own_group else None)
         except OSError as error:
             self._show([u"benchmarkai: cannot run %s: %s" % (command[0], error)])
-            return False
+            return EXIT_NOT_FOUND if error.errno == errno.ENOENT else EXIT_NOT_EXECUTABLE
         for signum in self.signals:  # those that came while CMD was starting
             self._forward(signum)
-        return True
+        return None
 
     def _on_signal(self, signum, frame):
         self.signals.append(signum)
@@ -155,9 +161,9 @@ class Sidecar(object):
         except OSError:
             pass  # gone already
 
-    def _read(self, read_fd, hold_fd):
-        """Read the FIFO until CMD has exited and every writer has closed it; closes
-        ``hold_fd`` once CMD has exited. A process CMD left behind that keeps the FIFO open
+    def _read(self, read_fd):
+        """Read the FIFO until CMD has exited and every writer has closed it (our own write
+        end is closed once CMD has exited). A process CMD left behind that keeps the FIFO open
         is waited for at most the drain timeout, or until the next SIGINT or SIGTERM."""
         pending = b""
         exited_at = None
@@ -170,7 +176,8 @@ class Sidecar(object):
                     pending = self._take_lines(pending + chunk)
             if exited_at is None:
                 if self.child.poll() is not None:
-                    os.close(hold_fd)
+                    os.close(self.hold_fd)
+                    self.hold_fd = -1
                     exited_at = _monotonic()
                     signals_before = len(self.signals)
             elif _monotonic() - exited_at >= self.drain_timeout or len(self.signals) > signals_before:

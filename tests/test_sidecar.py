@@ -25,6 +25,9 @@ from benchmarkai._summary import ASCII_BARS, BARS
 
 TIMEOUT = 30  # seconds before a sidecar still running is killed
 LIVE = "[benchmarkai +"  # how a live record line starts
+# For tests of what the sidecar does around CMD (signals, paths), where how CMD's lines are
+# serialized does not matter: the compiled module and the fallback, not its json variant too.
+COMPILED_AND_FALLBACK = pytest.mark.parametrize("impl", ["cython", "python"], indirect=True)
 
 
 class Sidecar(object):
@@ -260,6 +263,7 @@ sys.exit(20 + len(seen))
 """
 
 
+@COMPILED_AND_FALLBACK
 @pytest.mark.parametrize("to", ["sidecar", "process-group"])
 def test_sigint_reaches_cmd_once(impl, tmp_path, sidecars, to):
     sidecar = Sidecar(impl, tmp_path, COUNT_SIGINT).start()
@@ -273,6 +277,7 @@ def test_sigint_reaches_cmd_once(impl, tmp_path, sidecars, to):
     assert not os.path.exists(report["path"]) and sidecar.leftovers() == []
 
 
+@COMPILED_AND_FALLBACK
 def test_ctrl_c_on_a_terminal_reaches_cmd_once(impl, tmp_path, sidecars):
     """The sidecar in the foreground of a terminal (a pty): Ctrl-C sends SIGINT to it and CMD."""
     sidecar = Sidecar(impl, tmp_path, COUNT_SIGINT)
@@ -309,6 +314,7 @@ def test_ctrl_c_on_a_terminal_reaches_cmd_once(impl, tmp_path, sidecars):
     assert not os.path.exists(json.loads(text.split("\n", 1)[0])["path"]) and sidecar.leftovers() == []
 
 
+@COMPILED_AND_FALLBACK
 def test_sigterm_is_forwarded_and_a_signal_death_gives_128_plus_n(impl, tmp_path, sidecars):
     code = REPORT_FIFO + """
 import time
@@ -328,6 +334,7 @@ time.sleep(20)
     assert not os.path.exists(report["path"]) and sidecar.leftovers() == []
 
 
+@COMPILED_AND_FALLBACK
 def test_fifo_option(impl, tmp_path, sidecars):
     given = str(tmp_path / "given.fifo")
     code = REPORT_FIFO + "benchmarkai.emit({'x': 1})\n"
@@ -354,6 +361,7 @@ def test_fifo_option(impl, tmp_path, sidecars):
         assert file.read() == "keep"
 
 
+@COMPILED_AND_FALLBACK
 def test_a_command_that_cannot_run(impl, tmp_path, sidecars):
     sidecar = Sidecar(impl, tmp_path, "")
     sidecar.args[sidecar.args.index("--") + 1] = str(tmp_path / "no-such-program")
