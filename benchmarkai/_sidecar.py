@@ -39,14 +39,14 @@ class UsageError(Exception):
 
 def main(argv=None):
     """The ``benchmarkai`` command; returns the exit status."""
-    parser = _parser()
+    parser, run_parser = _parsers()
     options = parser.parse_args(argv)
     if options.subcommand != "run":
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     command = options.command[1:] if options.command[:1] == ["--"] else options.command
     if not command:
-        parser.error("run: give the command to run, after --")
+        run_parser.error("give the command to run, after --")
     try:
         return Sidecar(options.fifo, options.jsonl, options.quiet, options.drain_timeout).run(command)
     except UsageError as error:
@@ -56,7 +56,8 @@ def main(argv=None):
         return 128 + signal.SIGINT
 
 
-def _parser():
+def _parsers():
+    """The ``benchmarkai`` parser, and that of its ``run`` command."""
     parser = argparse.ArgumentParser(
         prog="benchmarkai", description="Tools of the Benchmark AI client library.")
     commands = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
@@ -74,8 +75,9 @@ def _parser():
     run.add_argument("--drain-timeout", metavar="SECONDS", type=float, default=DRAIN_TIMEOUT,
                      help="after CMD exits, how long to wait for processes it left behind to "
                           "close the FIFO (default: %(default)g)")
-    run.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS ...]")
-    return parser
+    run.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS ...]",
+                     help="the command to run, and its arguments")
+    return parser, run
 
 
 class Sidecar(object):
@@ -90,7 +92,7 @@ class Sidecar(object):
         self.tally = _summary.Tally()
         self.child = None
         self.own_group = False  # CMD runs in a process group of its own
-        self.signals = []  # the signals received since CMD started
+        self.signals = []  # the SIGINTs and SIGTERMs received, from just before CMD started
         self.jsonl = None
         self.hold_fd = -1  # our own write end of the FIFO, held while CMD runs
         self.start = _monotonic()
@@ -218,6 +220,8 @@ class Sidecar(object):
             self._show([u"[benchmarkai +%.2fs] %s" % (_monotonic() - self.start, shown)])
 
     def _summarize(self, returncode):
+        if self.terminal is None:
+            return
         tally = self.tally
         if returncode < 0:
             ending = u"was killed by %s" % _signal_name(-returncode)

@@ -45,8 +45,9 @@ class Sidecar(object):
         self.pids = []
 
     def start(self):
-        self.process = subprocess.Popen(self.args, env=self.environ, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, preexec_fn=os.setsid)
+        with open(os.devnull) as nothing:
+            self.process = subprocess.Popen(self.args, env=self.environ, stdin=nothing, stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, preexec_fn=os.setsid)
         self.groups.append(self.process.pid)
         self.timer.start()
         return self
