@@ -56,7 +56,7 @@ class Sidecar(object):
         """(returncode, stdout, stderr) once the sidecar has exited; stdout and stderr as text."""
         out, err = self.process.communicate()
         self.timer.cancel()
-        return self.process.returncode, out.decode("utf-8"), err.decode("utf-8")
+        return self.process.returncode, out.decode("utf-8"), err and err.decode("utf-8")
 
     def result(self):
         return self.start().finish()
@@ -333,6 +333,22 @@ time.sleep(20)
     assert returncode == 128 + signal.SIGTERM, err
     assert "was killed by SIGTERM" in err and summary(err)["before_sigterm"][0] == "1"
     assert not os.path.exists(report["path"]) and sidecar.leftovers() == []
+
+
+@COMPILED_AND_FALLBACK
+def test_a_closed_stderr_stops_the_showing_not_the_reading(impl, tmp_path, sidecars):
+    """As under ``... 2>&1 | head -1``: the sidecar's stderr has no reader any more."""
+    jsonl = str(tmp_path / "metrics.jsonl")
+    code = "import sys\nfor i in range(300):\n    benchmarkai.emit({'i': i})\nsys.exit(5)\n"
+    sidecar = Sidecar(impl, tmp_path, code, ["--jsonl", jsonl]).start()
+    sidecars.append(sidecar)
+    sidecar.process.stderr.close()
+    sidecar.process.stderr = None
+    returncode, out, _ = sidecar.finish()
+    assert returncode == 5
+    with open(jsonl) as lines:
+        assert [json.loads(line)["metrics"] for line in lines] == [{"i": i} for i in range(300)]
+    assert sidecar.leftovers() == []
 
 
 @COMPILED_AND_FALLBACK
