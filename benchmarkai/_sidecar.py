@@ -245,6 +245,11 @@ class Sidecar(object):
             self.terminal.write_lines(lines)
         except (IOError, OSError):
             self.terminal = None
+            # What is left in sys.stderr's buffer then goes to /dev/null at exit, instead of
+            # failing there and turning CMD's exit status into 120.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
 
 
 class FifoPlace(object):
