@@ -52,7 +52,7 @@ def main(argv=None):
     except UsageError as error:
         sys.stderr.write("benchmarkai: %s\n" % error)
         return EXIT_USAGE
-    except KeyboardInterrupt:  # Ctrl-C before CMD started; what was created is removed
+    except KeyboardInterrupt:  # Ctrl-C while our handler was not in place; what was created is removed
         return 128 + signal.SIGINT
 
 
@@ -93,6 +93,7 @@ class Sidecar(object):
         self.child = None
         self.own_group = False  # CMD runs in a process group of its own
         self.signals = []  # the SIGINTs and SIGTERMs received, from just before CMD started
+        self.early_signals = []  # those that came before CMD could be sent them
         self.jsonl = None
         self.hold_fd = -1  # our own write end of the FIFO, held while CMD runs
         self.start = _monotonic()
@@ -143,13 +144,15 @@ class Sidecar(object):
         except OSError as error:
             self._show([u"benchmarkai: cannot run %s: %s" % (command[0], error)])
             return EXIT_NOT_FOUND if error.errno == errno.ENOENT else EXIT_NOT_EXECUTABLE
-        for signum in self.signals:  # those that came while CMD was starting
+        for signum in list(self.early_signals):  # from now on, _on_signal forwards them itself
             self._forward(signum)
         return None
 
     def _on_signal(self, signum, frame):
         self.signals.append(signum)
-        if self.child is not None:
+        if self.child is None:
+            self.early_signals.append(signum)
+        else:
             self._forward(signum)
 
     def _forward(self, signum):
