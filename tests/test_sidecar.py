@@ -379,6 +379,19 @@ def test_fifo_option(impl, tmp_path, sidecars):
 
 
 @COMPILED_AND_FALLBACK
+def test_the_console_script(impl, tmp_path, sidecars):
+    script = os.path.join(os.path.dirname(sys.executable), "benchmarkai")
+    if not os.path.exists(script):
+        pytest.skip("benchmarkai is not installed beside %s" % sys.executable)
+    sidecar = Sidecar(impl, tmp_path, "import sys\nbenchmarkai.emit({'x': 2})\nsys.exit(4)\n", ["--quiet"])
+    sidecar.args[:3] = [script]
+    sidecars.append(sidecar)
+    returncode, out, err = sidecar.result()
+    assert returncode == 4, err
+    assert summary(err)["x"][:2] == ["1", "2"]
+
+
+@COMPILED_AND_FALLBACK
 def test_a_command_that_cannot_run(impl, tmp_path, sidecars):
     sidecar = Sidecar(impl, tmp_path, "")
     sidecar.args[sidecar.args.index("--") + 1] = str(tmp_path / "no-such-program")
