@@ -25,6 +25,7 @@ from benchmarkai._summary import ASCII_BARS, BARS
 
 TIMEOUT = 30  # seconds before a sidecar still running is killed
 LIVE = "[benchmarkai +"  # how a live record line starts
+TRAIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "train.py")
 # For tests of what the sidecar does around CMD (signals, paths), where how CMD's lines are
 # serialized does not matter: the compiled module and the fallback, not its json variant too.
 COMPILED_AND_FALLBACK = pytest.mark.parametrize("impl", ["cython", "python"], indirect=True)
@@ -376,6 +377,20 @@ def test_fifo_option(impl, tmp_path, sidecars):
     assert "exists and is not a FIFO" in err
     with open(regular) as file:
         assert file.read() == "keep"
+
+
+@COMPILED_AND_FALLBACK
+def test_the_readme_example(impl, tmp_path, sidecars):
+    """README's main job: examples/train.py under the sidecar."""
+    sidecar = Sidecar(impl, tmp_path, "", ["--quiet"])
+    sidecar.args[sidecar.args.index("--") + 1:] = [sys.executable, TRAIN]
+    sidecars.append(sidecar)
+    returncode, out, err = sidecar.result()
+    assert returncode == 0, err
+    assert out.startswith("trained 80 steps in 5 epochs")
+    rows = summary(err)
+    assert [rows[name][0] for name in ("epoch", "step", "loss", "lr", "val_accuracy")] == ["85", "80", "80", "80", "5"]
+    assert float(rows["loss"][1]) < 0.5 < 0.69 < float(rows["loss"][4])  # it learns, from log(2)
 
 
 @COMPILED_AND_FALLBACK
