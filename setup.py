@@ -87,6 +87,8 @@ setup(
     package_data={"benchmarkai": ["py.typed", "*.pyi"]},
     ext_modules=extensions(),
     cmdclass={"build_ext": OptionalBuildExt},
+    # benchmarkai run -- CMD: the local sidecar (also python -m benchmarkai).
+    entry_points={"console_scripts": ["benchmarkai = benchmarkai._sidecar:main"]},
     install_requires=["six"],
     # ujson 5.5 is the first that keeps every number (the fallback checks at import).
     extras_require={"ujson": ["ujson>=5.5; python_version >= '3.7'"]},

@@ -69,12 +69,17 @@ class Implementation(object):
         environ.update(variables)
         return environ
 
+    def code(self, code):
+        """``code`` for ``python -c``, preceded by what makes benchmarkai use this implementation
+        there (run it with ``environ()``)."""
+        prelude = _NO_UJSON if self.name == "python-json" else ""
+        prelude += "import benchmarkai\nassert benchmarkai.implementation == %r\n" % self.name.split("-")[0]
+        return prelude + textwrap.dedent(code)
+
     def python(self, code, timeout=30, stdin=None, **variables):
         """Run ``code`` in a child Python that imports benchmarkai with this implementation;
         return (returncode, stdout, stderr) as text. The child is killed after ``timeout``."""
-        prelude = _NO_UJSON if self.name == "python-json" else ""
-        prelude += "import benchmarkai\nassert benchmarkai.implementation == %r\n" % self.name.split("-")[0]
-        return run([sys.executable, "-c", prelude + textwrap.dedent(code)],
+        return run([sys.executable, "-c", self.code(code)],
                    env=self.environ(**variables), timeout=timeout, stdin=stdin)
 
 
