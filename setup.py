@@ -67,7 +67,9 @@ def extensions():
     except ImportError:
         warn("Cython is not installed: installing the pure-Python implementation only")
         return []
-    extension = Extension("benchmarkai._fastemit", ["src/_fastemit.pyx"])
+    # _float_repr.h formats floats (Schubfach) with the table that src/gen_float_table.py writes.
+    extension = Extension("benchmarkai._fastemit", ["src/_fastemit.pyx"], include_dirs=["src"],
+                          depends=["src/_float_repr.h", "src/_float_table.h"])
     # The C file goes out of the source tree, to a directory of its Cython version: Cython
     # 3.0 (for Python 2.7) and later ones must never reuse each other's output.
     return cythonize([extension], build_dir="build/cython-" + Cython.__version__, quiet=True)

@@ -1,6 +1,7 @@
 # cython: language_level=3
 """The compiled emit(): checks a metrics mapping, writes its JSON into a bounded C buffer and
-hands each line to one write(2) with the GIL released. Its lines and errors are those of
+hands each line to one write(2), made with the GIL held: the FIFO's descriptor is
+non-blocking, and only a full pipe is waited for with the GIL released. Its lines and errors are those of
 benchmarkai._fallback; what is not on the fast path (exact dict, str names, float and int
 values) goes through the same benchmarkai._validation.plain_metrics that the fallback uses.
 """
@@ -11,7 +12,7 @@ from cpython.object cimport PyObject
 from cpython.unicode cimport PyUnicode_CheckExact
 from libc.errno cimport EAGAIN, EINTR, EPIPE, errno
 from libc.math cimport isinf, isnan
-from libc.string cimport memchr, memcpy, memmove, memset, strlen
+from libc.string cimport memchr, memcpy, memmove, memset
 from posix.unistd cimport write
 
 import os
@@ -22,10 +23,11 @@ from benchmarkai._validation import pair_too_long, plain_metrics
 
 IMPLEMENTATION = "cython"
 
+cdef extern from "_float_repr.h":
+    enum: BAI_DOUBLE_CHARS
+    int bai_format_double(double value, char *out) noexcept nogil
+
 cdef extern from "Python.h":
-    char *PyOS_double_to_string(double value, char format_code, int precision, int flags,
-                                int *kind) except NULL
-    enum: Py_DTSF_ADD_DOT_0
     enum: PY_SSIZE_T_MAX
     long long PyLong_AsLongLongAndOverflow(object value, int *overflow) except? -1
     int PyErr_CheckSignals() except -1
@@ -223,16 +225,12 @@ cdef int append_name(Buffer *buf, unicode name) except -1:
 
 cdef int append_float(Buffer *buf, double value) except -1:
     """Append ``value`` as Python's json does: repr() digits, NaN, Infinity, -Infinity."""
-    cdef char *digits
     if isnan(value):
         return append(buf, b"NaN", 3)
     if isinf(value):
         return append(buf, b"Infinity", 8) if value > 0 else append(buf, b"-Infinity", 9)
-    digits = PyOS_double_to_string(value, c'r', 0, Py_DTSF_ADD_DOT_0, NULL)
-    try:
-        append(buf, digits, strlen(digits))
-    finally:
-        PyMem_Free(digits)
+    reserve(buf, BAI_DOUBLE_CHARS)
+    buf.length += bai_format_double(value, buf.data + buf.length)
     return 0
 
 
@@ -435,3 +433,24 @@ cdef int wait_for_room(int fd) except -1:
             raise OSError(error, os.strerror(error))
         PyErr_CheckSignals()
     return 0
+
+
+def _format_floats(bytes doubles):
+    """The text of each double packed (native order) in ``doubles`` as a line holds it, one
+    per line: the tests compare it with repr(), and need no Python object per double here."""
+    cdef char stack[STACK_BYTES]
+    cdef Buffer buf
+    cdef double value
+    cdef Py_ssize_t offset
+    cdef const char *data = doubles
+    stack_buffer(&buf, stack, STACK_BYTES)
+    try:
+        for offset in range(0, len(doubles) - 7, 8):
+            if offset:
+                append(&buf, b"\n", 1)
+            memcpy(&value, data + offset, 8)
+            append_float(&buf, value)
+        return PyUnicode_DecodeASCII(buf.data, buf.length, NULL)
+    finally:
+        if buf.on_heap:
+            PyMem_Free(buf.data)
