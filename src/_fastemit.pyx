@@ -79,7 +79,9 @@ for _code in range(0x80):
     PLAIN_ASCII[_code] = 0x20 <= _code <= 0x7e and _code != 0x22 and _code != 0x5c
 
 # Names that need escaping (not plain ASCII) -> their escaped ``"name":`` bytes, so that a
-# name repeated every step is escaped once. Emptied when CACHED_NAMES are in it.
+# name repeated every step is escaped once. Emptied when CACHED_NAMES are in it. Plain ASCII
+# names are copied straight from the str instead: under callgrind, about 85 instructions
+# per name fewer than a look-up here (2575 against 2822 per emit of 3 floats).
 cdef dict ESCAPED_NAMES = {}
 
 # The characters json escapes with a letter (\n, \"...), indexed by code point; 0 for the rest.
