@@ -211,8 +211,9 @@ def callgrind_table(options, subjects):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=20000, help="calls per timing (default 20000)")
-    parser.add_argument("--repeats", type=int, default=7, help="timings per figure; the best counts")
+    parser.add_argument("--calls", type=int, default=5000, help="calls per timing (default 5000)")
+    parser.add_argument("--repeats", type=int, default=25,
+                        help="timings per figure, the best counts: many short ones ride out bursts of load")
     parser.add_argument("--callgrind", action="store_true", help="also count instructions per call")
     parser.add_argument("--callgrind-calls", type=int, default=1000)
     parser.add_argument("--v01-venv", default=os.path.join(
