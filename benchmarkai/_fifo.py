@@ -1,7 +1,11 @@
 """The write end of the metrics FIFO: opening it, and opening it again when its reader goes away.
 
-Shared by both implementations; none of this runs on the hot path, which only reads ``fd``
-and ``generation`` and calls ``open()`` / ``recover()`` when they are needed.
+Shared by both implementations; none of this runs on the hot path, which writes to ``fd``
+and calls ``open()``, ``wait_for_room()`` and ``recover()`` only when they are needed.
+
+The descriptor stays non-blocking: a write of at most PIPE_BUF bytes goes into the pipe whole
+or fails with EAGAIN, so a writer needs to give up the GIL (to wait for room) only when the
+pipe is full. Processes that share the descriptor after a fork use the same code.
 """
 import errno
 import fcntl
@@ -20,6 +24,7 @@ PIPE_BUF = getattr(select, "PIPE_BUF", 512)
 _PIPE_SIZE = 1 << 20
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031 if sys.platform.startswith("linux") else None)
 _monotonic = getattr(time, "monotonic", time.time)
+_poll = getattr(select, "poll", None)  # not on every macOS Python; select() serves there
 
 
 class FifoNotCreatedInTimeError(Exception):
@@ -75,8 +80,23 @@ class Fifo(object):
             self.generation += 1
 
 
+def wait_for_room(fd):
+    """Wait until the pipe behind ``fd`` has room (or lost its reader: the next write fails
+    with EPIPE). Python releases the GIL meanwhile; a signal returns early."""
+    try:
+        if _poll is not None:
+            poller = _poll()
+            poller.register(fd, select.POLLOUT)
+            poller.poll()
+        else:
+            select.select([], [fd], [])
+    except (OSError, select.error) as error:  # select.error is no OSError on Python 2
+        if error.args[0] != errno.EINTR:
+            raise
+
+
 def _open_when_ready(settings, start):
-    """A blocking write descriptor on the FIFO, once it exists and a reader has it open."""
+    """A non-blocking write descriptor on the FIFO, once it exists and a reader has it open."""
     deadline = start + settings.max_wait
     while True:
         try:
@@ -94,13 +114,12 @@ def _open_when_ready(settings, start):
 
 def _open_for_writing(path):
     _refuse_unless_fifo(path, os.stat(path).st_mode)
-    # O_NONBLOCK: fail with ENXIO instead of blocking forever while there is no reader.
+    # O_NONBLOCK: fail with ENXIO instead of blocking forever while there is no reader; kept
+    # for the writes (see the module's docstring).
     fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         _refuse_unless_fifo(path, os.fstat(fd).st_mode)  # it may have been replaced meanwhile
         _set_cloexec(fd)
-        # Blocking from now on: a full pipe makes emit() wait for room instead of dropping.
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
         if _F_SETPIPE_SZ is not None:
             try:
                 fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_SIZE)

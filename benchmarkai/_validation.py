@@ -17,6 +17,9 @@ _OrderedDict = dict if sys.version_info >= (3, 7) else collections.OrderedDict
 # Integers this small always format; bigger ones may trip Python 3.11+'s int-to-str digit limit.
 _SMALL_INT = 2 ** 64
 
+_text_type = six.text_type
+_iteritems = dict.iteritems if six.PY2 else dict.items  # six.iteritems costs a Python call
+
 _short_repr = reprlib.Repr()
 _short_repr.maxstring = _short_repr.maxother = 60
 
@@ -28,9 +31,9 @@ def plain_metrics(metrics):
     and copied. Raises TypeError or ValueError naming the first bad metric.
     """
     if type(metrics) is dict and metrics:
-        for name, value in six.iteritems(metrics):
+        for name, value in _iteritems(metrics):
             kind = type(value)
-            if not (type(name) is six.text_type and name
+            if not (type(name) is _text_type and name
                     and (kind is float or (kind is int and -_SMALL_INT < value < _SMALL_INT))):
                 break
         else:

@@ -1,6 +1,7 @@
 # cython: language_level=3
 """The compiled emit(): checks a metrics mapping, writes its JSON into a bounded C buffer and
-hands each line to one write(2) with the GIL released. Its lines and errors are those of
+hands each line to one write(2), made with the GIL held: the FIFO's descriptor is
+non-blocking, and only a full pipe is waited for with the GIL released. Its lines and errors are those of
 benchmarkai._fallback; what is not on the fast path (exact dict, str names, float and int
 values) goes through the same benchmarkai._validation.plain_metrics that the fallback uses.
 """
@@ -9,7 +10,7 @@ from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_CheckExact
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject
 from cpython.unicode cimport PyUnicode_CheckExact
-from libc.errno cimport EINTR, EPIPE, errno
+from libc.errno cimport EAGAIN, EINTR, EPIPE, errno
 from libc.math cimport isinf, isnan
 from libc.string cimport memchr, memcpy, memmove, memset
 from posix.unistd cimport write
@@ -32,6 +33,17 @@ cdef extern from "Python.h":
     int PyErr_CheckSignals() except -1
     object PyUnicode_DecodeASCII(const char *data, Py_ssize_t size, const char *errors)
     object PyBytes_FromStringAndSize(const char *data, Py_ssize_t size)
+    char *PyBytes_AS_STRING(object data)
+    Py_ssize_t PyBytes_GET_SIZE(object data)
+    PyObject *PyDict_GetItem(object mapping, object key)  # borrowed, or NULL: no error set
+
+cdef extern from "<poll.h>" nogil:
+    struct pollfd:
+        int fd
+        short events
+        short revents
+    enum: POLLOUT
+    int poll(pollfd *fds, unsigned long nfds, int timeout)
 
 cdef extern from *:
     """
@@ -40,15 +52,37 @@ cdef extern from *:
     #else
     #define BENCHMARKAI_INT_CHECK_EXACT(o) PyLong_CheckExact(o)
     #endif
+    /* A str of ASCII characters only, stored as one byte each (Python 3.3+), has its
+       characters as bytes already: their address, or NULL for any other str. */
+    #if PY_MAJOR_VERSION < 3
+    #define BENCHMARKAI_ASCII_DATA(o) ((const char *)NULL)
+    #else
+    #define BENCHMARKAI_ASCII_DATA(o) (PyUnicode_IS_COMPACT_ASCII(o) ? (const char *)PyUnicode_DATA(o) : NULL)
+    #endif
     """
     bint BENCHMARKAI_INT_CHECK_EXACT(object value)
+    const char *BENCHMARKAI_ASCII_DATA(object text)
     enum: PY_MAJOR_VERSION
 
 cdef enum:
     STACK_BYTES = 8192  # a call's own buffer; longer output moves to the heap
     MAX_ESCAPED = 12    # one code point escaped as a surrogate pair: \ud83d\ude00
+    CACHED_NAMES = 1024      # most entries in ESCAPED_NAMES
+    CACHED_NAME_CHARS = 100  # longer names are escaped on every call, never cached
+    CACHED_NAME_BYTES = CACHED_NAME_CHARS * MAX_ESCAPED + 3
 
 cdef const char *HEX_DIGITS = b"0123456789abcdef"
+
+# 1 for the ASCII characters json writes as they are (printable, not " or \), else 0.
+cdef char PLAIN_ASCII[0x80]
+for _code in range(0x80):
+    PLAIN_ASCII[_code] = 0x20 <= _code <= 0x7e and _code != 0x22 and _code != 0x5c
+
+# Names that need escaping (not plain ASCII) -> their escaped ``"name":`` bytes, so that a
+# name repeated every step is escaped once. Emptied when CACHED_NAMES are in it. Plain ASCII
+# names are copied straight from the str instead: under callgrind, about 85 instructions
+# per name fewer than a look-up here (2575 against 2822 per emit of 3 floats).
+cdef dict ESCAPED_NAMES = {}
 
 # The characters json escapes with a letter (\n, \"...), indexed by code point; 0 for the rest.
 cdef char SHORT_ESCAPES[0x5d]
@@ -131,7 +165,7 @@ cdef inline Py_ssize_t escape(char *out, unsigned int code) noexcept:
     return escape_u(out, code)
 
 
-cdef int append_name(Buffer *buf, unicode name) except -1:
+cdef int append_escaped_name(Buffer *buf, unicode name) except -1:
     """Append ``"name":``, escaped as json.dumps(ensure_ascii=True) does."""
     cdef Py_UCS4 ch
     cdef unsigned int code
@@ -139,13 +173,56 @@ cdef int append_name(Buffer *buf, unicode name) except -1:
     for ch in name:
         code = ch
         reserve(buf, MAX_ESCAPED)
-        if 0x20 <= code <= 0x7e and code != 0x22 and code != 0x5c:  # printable, not " or \\
+        if code < 0x80 and PLAIN_ASCII[code]:
             buf.data[buf.length] = <char>code
             buf.length += 1
         else:
             buf.length += escape(buf.data + buf.length, code)
     append(buf, b'":', 2)
     return 0
+
+
+cdef bytes escaped_name(unicode name):
+    """``"name":`` escaped, as bytes."""
+    cdef char stack[CACHED_NAME_BYTES]
+    cdef Buffer buf
+    stack_buffer(&buf, stack, CACHED_NAME_BYTES)
+    try:
+        append_escaped_name(&buf, name)
+        return PyBytes_FromStringAndSize(buf.data, buf.length)
+    finally:
+        if buf.on_heap:
+            PyMem_Free(buf.data)
+
+
+cdef int append_name(Buffer *buf, unicode name) except -1:
+    """Append ``"name":``, escaped as json.dumps(ensure_ascii=True) does: an ASCII name with
+    nothing to escape straight from the str, others from ESCAPED_NAMES, or escaped afresh."""
+    cdef const char *ascii = BENCHMARKAI_ASCII_DATA(name)
+    cdef Py_ssize_t size = len(name)
+    cdef Py_ssize_t i
+    cdef PyObject *cached
+    if ascii != NULL:
+        for i in range(size):
+            if not PLAIN_ASCII[<unsigned char>ascii[i]]:
+                break
+        else:
+            reserve(buf, size + 3)
+            buf.data[buf.length] = c'"'
+            memcpy(buf.data + buf.length + 1, ascii, size)
+            memcpy(buf.data + buf.length + 1 + size, b'":', 2)
+            buf.length += size + 3
+            return 0
+    if size > CACHED_NAME_CHARS:
+        return append_escaped_name(buf, name)
+    cached = PyDict_GetItem(ESCAPED_NAMES, name)
+    if cached == NULL:
+        if len(ESCAPED_NAMES) >= CACHED_NAMES:
+            ESCAPED_NAMES.clear()  # a program that makes up new names forever
+        escaped = escaped_name(name)
+        ESCAPED_NAMES[name] = escaped
+        cached = <PyObject *>escaped
+    return append(buf, PyBytes_AS_STRING(<object>cached), PyBytes_GET_SIZE(<object>cached))
 
 
 cdef int append_float(Buffer *buf, double value) except -1:
@@ -247,6 +324,13 @@ cdef int append_dict(Buffer *buf, Lines *lines, dict metrics) except -1:
     return 1
 
 
+cdef inline void stack_buffer(Buffer *buf, char *stack, Py_ssize_t size) noexcept:
+    buf.data = stack
+    buf.length = 0
+    buf.capacity = size
+    buf.on_heap = False
+
+
 cdef inline void start_lines(Buffer *buf, Lines *lines, Py_ssize_t limit) noexcept:
     buf.data[0] = c'{'
     buf.length = 1
@@ -260,6 +344,7 @@ cdef class Emitter:
 
     cdef object _fifo
     cdef int _fd  # the FIFO's descriptor once open; its number never changes after
+    cdef object _generation  # the Fifo's generation when this emitter last recovered or opened
     cdef Py_ssize_t _line_limit
 
     def __init__(self, fifo=None):
@@ -272,9 +357,7 @@ cdef class Emitter:
         cdef char stack[STACK_BYTES]
         cdef Buffer buf
         cdef Lines lines
-        buf.data = stack
-        buf.capacity = STACK_BYTES
-        buf.on_heap = False
+        stack_buffer(&buf, stack, STACK_BYTES)
         try:
             start_lines(&buf, &lines, self._line_limit)
             if type(metrics) is not dict or not append_dict(&buf, &lines, metrics):
@@ -307,6 +390,7 @@ cdef class Emitter:
         cdef const char *newline
         if self._fd < 0:
             self._fd = self._fifo.open()
+            self._generation = self._fifo.generation
         while line < end:
             newline = <const char *>memchr(line, c'\n', end - line)
             self._write_line(line, newline + 1 - line)
@@ -314,23 +398,43 @@ cdef class Emitter:
         return 0
 
     cdef int _write_line(self, const char *line, Py_ssize_t size) except -1:
-        cdef int fd = self._fd
-        cdef Py_ssize_t written
         cdef int error
         while True:
-            generation = self._fifo.generation
-            with nogil:
-                # At most PIPE_BUF bytes into a blocking pipe: written whole, or not at all.
-                written = write(fd, line, size)
-                error = errno
-            if written >= 0:
+            # The descriptor is non-blocking, and a line of at most PIPE_BUF bytes goes into
+            # the pipe whole or not at all: the GIL is kept unless the pipe is full.
+            if write(self._fd, line, size) >= 0:
                 return 0
-            if error == EPIPE:
-                self._fifo.recover(generation)
+            error = errno
+            if error == EAGAIN:
+                wait_for_room(self._fd)
+            elif error == EPIPE:
+                # When another thread recovered since this emitter last looked, recover()
+                # returns at once and the write is tried again (reading the generation
+                # before every write would cost each call a Python attribute look-up).
+                self._fifo.recover(self._generation)
+                self._generation = self._fifo.generation
             elif error == EINTR:
                 PyErr_CheckSignals()  # run Python's signal handlers, as os.write does
             else:
                 raise OSError(error, os.strerror(error))
+
+
+cdef int wait_for_room(int fd) except -1:
+    """Wait, with the GIL released so that other threads run, until ``fd`` is writable (or
+    its reader is gone: the next write says EPIPE)."""
+    cdef pollfd wanted
+    cdef int ready
+    cdef int error
+    wanted.fd = fd
+    wanted.events = POLLOUT
+    with nogil:
+        ready = poll(&wanted, 1, -1)
+        error = errno
+    if ready < 0:
+        if error != EINTR:
+            raise OSError(error, os.strerror(error))
+        PyErr_CheckSignals()
+    return 0
 
 
 def _format_floats(bytes doubles):
@@ -341,10 +445,7 @@ def _format_floats(bytes doubles):
     cdef double value
     cdef Py_ssize_t offset
     cdef const char *data = doubles
-    buf.data = stack
-    buf.length = 0
-    buf.capacity = STACK_BYTES
-    buf.on_heap = False
+    stack_buffer(&buf, stack, STACK_BYTES)
     try:
         for offset in range(0, len(doubles) - 7, 8):
             if offset:

@@ -655,10 +655,14 @@ def test_processes_share_the_fifo_without_interleaving_or_loss(impl, fifo_path, 
         for metrics in workload(int(os.environ["TEST_WRITER"]), %d, %d):
             benchmarkai.emit(metrics)
     ''' % (count, big_every)
+    # A write end of the test's own, as a sidecar holds: a child that finishes before a slow
+    # one (on a loaded machine) has even opened must not end the reader with an EOF.
+    keeper = Background(os.open, fifo_path, os.O_WRONLY)  # opens with the reader
     children = [Background(run_child, impl, code, TEST_WRITER=str(number), **fifo_env(fifo_path, max_wait=10))
                 for number in range(processes)]
     for child in children:
         child.result()
+    os.close(keeper.result())
     assert_writers_intact(reader.finish(), dict(
         ("w%d" % number, workload(number, count, big_every)) for number in range(processes)))
 

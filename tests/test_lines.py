@@ -157,6 +157,20 @@ def test_names_are_escaped_to_ascii_as_json_does(impl, capsys, name):
         assert line == canonical({name: 1})
 
 
+def test_names_are_escaped_right_every_step_and_past_any_cache(impl, capsys):
+    """Names are written the same each time they come back, also after more distinct names
+    than _fastemit keeps escaped (1024) and for names too long to be kept (over 100)."""
+    names = [u"caf\u00e9.%d" % i for i in range(1500)] + [u"plain.%d" % i for i in range(10)]
+    names += [u"\u00e9" * 99 + u"\"", u"\u00e9" * 101 + u"\n", u"\U0001F600" * 300]
+    for step in range(2):
+        for index in range(len(names)):
+            metrics = collections.OrderedDict([(names[index], step), (names[-1 - index], 0.5)])
+            line = emitted(impl, capsys, metrics)
+            assert json.loads(line, object_pairs_hook=collections.OrderedDict) == metrics
+            if impl.name != "python":
+                assert line == canonical(metrics)
+
+
 def test_a_str_subclass_name_is_written_as_its_characters(impl, capsys):
     class Name(six.text_type):
         def __str__(self):

@@ -1,0 +1,258 @@
+"""ns per emit(), side by side in one run, against the bare write(2) it needs and against
+benchmarkai-client-lib 0.1.
+
+FIFO mode: a real FIFO with a reader process draining it. Each subject runs in a child
+process of its own, which times, in alternating rounds, the subject and the limit: os.write
+of the same line's bytes, pre-serialized, to the same FIFO. Subjects: the compiled emit
+(cython), the fallback with ujson (python) and with json (python-json), orjson.dumps +
+os.write (when orjson is installed) and benchmarkai-client-lib 0.1 from PyPI, installed in a
+virtualenv of its own (same package name) and timed by this same script there. Metrics are
+dicts of 1, 3 and 10 full-precision floats.
+
+Stdout mode, stdout going to /dev/null: the same implementations against
+``print(json.dumps(m)); sys.stdout.flush()``.
+
+With --callgrind (valgrind installed), also instructions per call in user space, which no
+other load on the machine changes: each subject runs N and 2N calls under
+valgrind --tool=callgrind, and the difference is divided by N.
+
+    python benchmarks/emit_speed.py [--calls N] [--repeats R] [--callgrind]
+
+Python 3 only (it makes a virtualenv with the venv module); the children need only the
+standard library, benchmarkai and, where named, ujson or orjson.
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import timeit
+
+KEYS = (1, 3, 10)
+V01 = "benchmarkai-client-lib==0.1"
+FIFO_SUBJECTS = ("cython", "python", "python-json", "orjson", "0.1")
+STDOUT_SUBJECTS = ("cython", "python", "python-json", "print")
+CALLGRIND_SUBJECTS = ("cython", "python", "python-json", "orjson", "os.write", "0.1")
+
+
+def sample_metrics(keys):
+    """``keys`` metrics of 16 or 17 significant digits, as a training loop reports them."""
+    return dict(("metric.name.%d" % i, 0.1234567890123456 * (i + 1)) for i in range(keys))
+
+
+# --- In a child: one subject ---
+
+def subject_call(subject, mode, metrics, fd):
+    """The call to time for ``subject``: a function of no arguments."""
+    if subject == "os.write":
+        line = (json.dumps(metrics, separators=(",", ":")) + "\n").encode("ascii")
+        return lambda: os.write(fd, line)
+    if subject == "orjson":
+        import orjson
+        return lambda: os.write(fd, orjson.dumps(metrics, option=orjson.OPT_APPEND_NEWLINE))
+    if subject == "print":
+        def print_line():
+            print(json.dumps(metrics))
+            sys.stdout.flush()
+        return print_line
+    if subject == "python-json":
+        sys.modules["ujson"] = None  # the fallback as it runs where ujson cannot be imported
+    import benchmarkai
+    expected = {"0.1": None, "python-json": "python"}.get(subject, subject)
+    found = getattr(benchmarkai, "implementation", None)  # 0.1 has no such attribute
+    if found != expected:
+        raise SystemExit("%s: benchmarkai here is %s, not %s" % (subject, found, expected))
+    emit = benchmarkai.emit
+    return lambda: emit(metrics)
+
+
+def run_child(options):
+    """Time (or, under callgrind, just run) ``options.child``; print the results as JSON on
+    the descriptor the parent passed."""
+    report = os.fdopen(options.report_fd, "w")
+    if options.mode == "fifo":
+        fd = os.open(options.fifo, os.O_WRONLY)
+    else:
+        fd = 1
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)  # sys.stdout too writes to /dev/null from now on
+    results = {}
+    for keys in ([options.keys] if options.keys else KEYS):
+        metrics = sample_metrics(keys)
+        call = subject_call(options.child, options.mode, metrics, fd)
+        call()  # the first emit opens the FIFO
+        if options.count_only:
+            for _ in range(options.calls):
+                call()
+            continue
+        floor = subject_call("os.write", options.mode, metrics, fd)
+        best = {"limit": float("inf"), "call": float("inf")}
+        for _ in range(options.repeats):  # alternating, so both see the same load
+            for name, function in (("limit", floor), ("call", call)):
+                seconds = timeit.timeit(function, number=options.calls)
+                best[name] = min(best[name], seconds / options.calls * 1e9)
+        results[keys] = best
+    report.write(json.dumps(results))
+    report.close()
+
+
+# --- In the parent ---
+
+def v01_python(directory):
+    """The Python of a virtualenv with benchmarkai-client-lib 0.1, made on first use."""
+    python = os.path.join(directory, "bin", "python")
+    if not os.path.exists(python):
+        print("installing %s into %s" % (V01, directory))
+        subprocess.check_call([sys.executable, "-m", "venv", directory])
+        subprocess.check_call([python, "-m", "pip", "install", "-q", V01])
+    return python
+
+
+def child_command(subject, options, python, mode, report_fd, keys=None, calls=None, count_only=False):
+    command = [python, os.path.abspath(__file__), "--child", subject, "--mode", mode,
+               "--fifo", options.fifo, "--report-fd", str(report_fd),
+               "--calls", str(calls or options.calls), "--repeats", str(options.repeats)]
+    if keys:
+        command += ["--keys", str(keys)]
+    if count_only:
+        command.append("--count-only")
+    return command
+
+
+def child_environ(subject, mode, fifo):
+    environ = dict(os.environ, BENCHMARK_AI=mode, BENCHMARK_AI_FIFO_FILEPATH=fifo)
+    environ["BENCHMARK_AI_PURE_PYTHON"] = "1" if subject.startswith("python") else "0"
+    return environ
+
+
+def run(subject, options, mode, prefix=(), **child_options):
+    """Run one child (under ``prefix``, e.g. valgrind); return what it reported and its stderr."""
+    python = options.v01_python if subject == "0.1" else sys.executable
+    read_fd, write_fd = os.pipe()
+    command = list(prefix) + child_command(subject, options, python, mode, write_fd, **child_options)
+    process = subprocess.Popen(command, env=child_environ(subject, mode, options.fifo), pass_fds=(write_fd,),
+                               stderr=subprocess.PIPE)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as report:
+        reported = report.read()
+    err = process.communicate()[1].decode("utf-8", "replace")
+    if process.returncode:
+        raise SystemExit("%s (%s mode) failed:\n%s" % (subject, mode, err))
+    return (json.loads(reported) if reported else None), err
+
+
+def instructions(subject, options, mode, keys):
+    """User-space instructions per call of ``subject``, from two runs under callgrind."""
+    counts = []
+    for calls in (options.callgrind_calls, 2 * options.callgrind_calls):
+        prefix = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+        err = run(subject, options, mode, prefix, keys=keys, calls=calls, count_only=True)[1]
+        counts.append(int(re.search(r"Collected : (\d+)", err).group(1)))
+    return (counts[1] - counts[0]) / float(options.callgrind_calls)
+
+
+def cell(ns, limit=None, v01=None):
+    text = "%6.0f" % ns
+    if limit:
+        text += " %5.2fx" % (ns / limit)
+    if v01:
+        text += " %5.2f" % (ns / v01)
+    return text
+
+
+def print_table(title, header, rows):
+    print("\n" + title)
+    print("| %-23s | %s |" % ("", " | ".join("%-19s" % h for h in header)))
+    print("| %s | %s |" % ("-" * 23, " | ".join("-" * 19 for _ in header)))
+    for name, cells in rows:
+        print("| %-23s | %s |" % (name, " | ".join("%-19s" % c for c in cells)))
+
+
+def fifo_table(results):
+    v01 = results.get("0.1")
+    names = {"cython": "cython emit", "python": "fallback, ujson", "python-json": "fallback, json",
+             "orjson": "orjson.dumps+os.write", "0.1": "0.1 emit"}
+    rows = []
+    for subject in FIFO_SUBJECTS:
+        if subject in results:
+            rows.append((names[subject], [
+                cell(results[subject][str(k)]["call"], results[subject][str(k)]["limit"],
+                     v01 and v01[str(k)]["call"]) for k in KEYS]))
+    limits = results["cython"]
+    rows.append(("os.write (the limit)", [cell(limits[str(k)]["limit"]) for k in KEYS]))
+    print_table("FIFO mode: ns per call, x the limit (os.write of the same bytes, timed in the "
+                "same child), x 0.1's time", ["%d key%s" % (k, "s" if k > 1 else "") for k in KEYS], rows)
+
+
+def stdout_table(results):
+    names = {"cython": "cython emit", "python": "fallback, ujson", "python-json": "fallback, json",
+             "print": "print(json.dumps)+flush"}
+    printed = results["print"]
+    rows = [(names[subject], [cell(results[subject][str(k)]["call"], None, printed[str(k)]["call"])
+                              for k in KEYS]) for subject in STDOUT_SUBJECTS]
+    print_table("Stdout mode to /dev/null: ns per call, x the time of print(json.dumps(m)) + flush",
+                ["%d key%s" % (k, "s" if k > 1 else "") for k in KEYS], rows)
+
+
+def callgrind_table(options, subjects):
+    # Two at a time: the counts do not depend on the load.
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        counts = dict(((subject, k), pool.submit(instructions, subject, options, "fifo", k))
+                      for subject in subjects for k in KEYS)
+    rows = [(subject, ["%.0f" % counts[subject, k].result() for k in KEYS]) for subject in subjects]
+    print_table("FIFO mode, instructions per call in user space (callgrind, %d and %d calls)"
+                % (options.callgrind_calls, 2 * options.callgrind_calls),
+                ["%d key%s" % (k, "s" if k > 1 else "") for k in KEYS], rows)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=5000, help="calls per timing (default 5000)")
+    parser.add_argument("--repeats", type=int, default=25,
+                        help="timings per figure, the best counts: many short ones ride out bursts of load")
+    parser.add_argument("--callgrind", action="store_true", help="also count instructions per call")
+    parser.add_argument("--callgrind-calls", type=int, default=1000)
+    parser.add_argument("--v01-venv", default=os.path.join(
+        tempfile.gettempdir(), "benchmarkai-0.1-py%d.%d" % sys.version_info[:2]),
+        help="where the virtualenv of benchmarkai-client-lib 0.1 is (made if missing)")
+    for hidden in ("--child", "--mode", "--fifo", "--report-fd", "--keys", "--count-only"):
+        parser.add_argument(hidden, help=argparse.SUPPRESS, **(
+            {"action": "store_true"} if hidden == "--count-only" else
+            {"type": int} if hidden in ("--report-fd", "--keys") else {}))
+    options = parser.parse_args()
+    if options.child:
+        return run_child(options)
+
+    try:
+        import orjson  # noqa: F401
+    except ImportError:
+        print("orjson is not installed: no orjson row")
+    fifo_subjects = [s for s in FIFO_SUBJECTS if s != "orjson" or "orjson" in sys.modules]
+    options.v01_python = v01_python(options.v01_venv)
+    directory = tempfile.mkdtemp()
+    options.fifo = os.path.join(directory, "metrics.fifo")
+    os.mkfifo(options.fifo)
+    drain = "import os, sys\nfd = os.open(sys.argv[1], os.O_RDONLY)\nwhile os.read(fd, 1 << 20): pass\n"
+    reader = subprocess.Popen([sys.executable, "-c", drain, options.fifo])
+    keep = os.open(options.fifo, os.O_WRONLY)  # the reader sees no EOF between two children
+    try:
+        fifo = dict((s, run(s, options, "fifo")[0]) for s in fifo_subjects)
+        stdout = dict((s, run(s, options, "stdout")[0]) for s in STDOUT_SUBJECTS)
+        print("Python %s, %d calls x %d repeats (best); %s"
+              % (sys.version.split()[0], options.calls, options.repeats, " ".join(os.uname()[2:3])))
+        fifo_table(fifo)
+        stdout_table(stdout)
+        if options.callgrind:
+            callgrind_table(options, [s for s in CALLGRIND_SUBJECTS if s != "orjson" or "orjson" in sys.modules])
+    finally:
+        os.close(keep)
+        reader.wait()
+        shutil.rmtree(directory)
+
+
+if __name__ == "__main__":
+    main()
