@@ -94,8 +94,8 @@ def test_stalled_reader_makes_emit_wait_and_loses_nothing(impl, fifo_path, capsy
     fd = os.open(fifo_path, os.O_RDONLY | os.O_NONBLOCK)
     started = time.time()
     running = start_writers(impl, fifo_path, processes, threads, count, 120, max_wait=MAX_WAIT)
-    room = fcntl.fcntl(fd, F_GETPIPE_SZ) - PIPE_BUF
-    while fionread(fd) < room:
+    # The pipe's size is read each time: the writers set it to 1 MiB when they open it.
+    while fionread(fd) < fcntl.fcntl(fd, F_GETPIPE_SZ) - PIPE_BUF:
         assert not running.done() and time.time() < started + 60, "the pipe did not fill up"
         time.sleep(0.01)
     time.sleep(stall)

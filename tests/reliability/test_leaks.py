@@ -42,7 +42,7 @@ def run(emit, metrics, times, drain=None):
 
 # Python 3's float() warns about a float subclass: pytest would keep every warning.
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_memory_stays_flat(impl, in_process_fifo, monkeypatch, capsys):
+def test_memory_stays_flat(impl, in_process_fifo, capsys, monkeypatch):  # capsys first: it outlives the patch
     if not os.path.exists("/proc/self/statm"):
         pytest.skip("resident memory is read from /proc")
     times = size("BENCHMARKAI_LEAK_EMITS", 2000)
