@@ -2,7 +2,7 @@
 libFuzzer's coverage-guided bytes for a fixed budget; a crash, or any implementation
 disagreeing with the others, stops it with a crash report and a non-zero exit.
 
-Coverage comes from the Python code (atheris.instrument_all); the compiled _fastemit is
+Coverage comes from our Python code (benchmarkai's and hostile.py's); the compiled _fastemit is
 exercised but not instrumented (that needs a clang build with -fsanitize=fuzzer-no-link).
 
 usage: python atheris_fastemit.py -atheris_runs=N   (libFuzzer options: -max_total_time=S ...)
@@ -17,10 +17,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
-from test_fuzz import check_one, mappings  # noqa: E402
-from test_parity import every_emitter  # noqa: E402
 
-import benchmarkai  # noqa: E402
+# Coverage of our code only: instrumenting everything loaded (hypothesis, pytest...) takes minutes.
+with atheris.instrument_imports(include=["benchmarkai", "hostile"]):
+    from test_fuzz import check_one, mappings
+    from test_parity import every_emitter
+
+    import benchmarkai
 
 assert benchmarkai.implementation == "cython", "the compiled module is not installed"
 EMITTERS = every_emitter(tempfile.mkdtemp())
@@ -33,6 +36,5 @@ def emit_hostile_input(recipe):
 
 
 if __name__ == "__main__":
-    atheris.instrument_all()
     atheris.Setup(sys.argv, emit_hostile_input.hypothesis.fuzz_one_input)
     atheris.Fuzz()
