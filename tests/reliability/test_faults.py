@@ -13,7 +13,7 @@ import time
 
 import pytest
 from helpers import Recorder, report, size, start_writers
-from workload import PIPE_BUF, Check, mapping, writer_name
+from workload import Check, mapping, writer_name
 
 F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 MAX_WAIT = 30.0  # the writers' BENCHMARK_AI_FIFO_MAX_WAIT_TIME in the kill and stall tests
@@ -94,10 +94,13 @@ def test_stalled_reader_makes_emit_wait_and_loses_nothing(impl, fifo_path, capsy
     fd = os.open(fifo_path, os.O_RDONLY | os.O_NONBLOCK)
     started = time.time()
     running = start_writers(impl, fifo_path, processes, threads, count, 120, max_wait=MAX_WAIT)
-    # The pipe's size is read each time: the writers set it to 1 MiB when they open it.
-    while fionread(fd) < fcntl.fcntl(fd, F_GETPIPE_SZ) - PIPE_BUF:
+    # Full: more than half of it taken (the writers set it to 1 MiB when they open it), and no
+    # byte more for a while. (Not "size - PIPE_BUF": the kernel fills it in pages, not bytes.)
+    queued = -1
+    while queued != fionread(fd) or queued < fcntl.fcntl(fd, F_GETPIPE_SZ) // 2:
         assert not running.done() and time.time() < started + 60, "the pipe did not fill up"
-        time.sleep(0.01)
+        queued = fionread(fd)
+        time.sleep(0.3)
     time.sleep(stall)
     assert not running.done(), "the writers did not block on the full pipe"
     data = read_to_eof(fd, started + 120)
