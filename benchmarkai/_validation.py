@@ -24,6 +24,15 @@ _short_repr = reprlib.Repr()
 _short_repr.maxstring = _short_repr.maxother = 60
 
 
+def _shown(thing):
+    """``thing``'s short repr for a message. A repr that fails (an int past Python 3.11+'s
+    digit limit, a broken __repr__) must not replace the error being reported."""
+    try:
+        return _short_repr.repr(thing)
+    except Exception:
+        return "<%s object>" % type(thing).__name__
+
+
 def plain_metrics(metrics):
     """Return ``metrics`` as a dict of text name -> exact int or float, in the mapping's order.
 
@@ -46,7 +55,7 @@ def pair_too_long(name, size, limit):
     return ValueError(
         "metric %s does not fit in one line: alone it makes a %d-byte line, and a FIFO line "
         "may have at most PIPE_BUF = %d bytes so that it is written atomically"
-        % (_short_repr.repr(name), size, limit)
+        % (_shown(name), size, limit)
     )
 
 
@@ -54,7 +63,7 @@ def _checked_copy(metrics):
     if not isinstance(metrics, Mapping):
         raise TypeError(
             "emit() takes a mapping of metric names to numbers, not %s %s"
-            % (type(metrics).__name__, _short_repr.repr(metrics))
+            % (type(metrics).__name__, _shown(metrics))
         )
     pairs = list(metrics.items())  # one snapshot: a mapping that changes meanwhile is read once
     if not pairs:
@@ -63,7 +72,7 @@ def _checked_copy(metrics):
     for name, value in pairs:
         text = _name(name)
         if text in plain:
-            raise ValueError("metric %s appears twice in the mapping" % _short_repr.repr(name))
+            raise ValueError("metric %s appears twice in the mapping" % _shown(name))
         plain[text] = _number(name, value)
     return plain
 
@@ -73,13 +82,13 @@ def _name(name):
         try:
             name = name.decode("utf-8")
         except UnicodeDecodeError:
-            raise ValueError("metric name %s is not valid UTF-8" % _short_repr.repr(name))
+            raise ValueError("metric name %s is not valid UTF-8" % _shown(name))
     if not isinstance(name, six.text_type):
         raise TypeError(
-            "metric name %s must be a string, not %s" % (_short_repr.repr(name), type(name).__name__)
+            "metric name %s must be a string, not %s" % (_shown(name), type(name).__name__)
         )
-    if not name:
-        raise ValueError("metric name must not be empty (found %s)" % _short_repr.repr(name))
+    if not six.text_type.__len__(name):  # not len(): a str subclass may lie about it
+        raise ValueError("metric name must not be empty (found %s)" % _shown(name))
     # The characters themselves: a str subclass's own methods are not asked.
     return six.text_type.__add__(u"", name)
 
@@ -100,7 +109,7 @@ def _number(name, value):
         try:
             repr(integer)
         except ValueError as error:  # Python 3.11+: more digits than sys.get_int_max_str_digits()
-            raise ValueError("metric %s: %s" % (_short_repr.repr(name), error))
+            raise ValueError("metric %s: %s" % (_shown(name), error))
     return integer
 
 
@@ -139,12 +148,12 @@ else:
 def _not_a_number(name, value):
     return TypeError(
         "metric %s: the value must be a number (int or float), not %s %s"
-        % (_short_repr.repr(name), type(value).__name__, _short_repr.repr(value))
+        % (_shown(name), type(value).__name__, _shown(value))
     )
 
 
 def _conversion_failed(error_type, name, value, conversion, error):
     return error_type(
         "metric %s: %s of its %s value failed: %s: %s"
-        % (_short_repr.repr(name), conversion, type(value).__name__, type(error).__name__, error)
+        % (_shown(name), conversion, type(value).__name__, type(error).__name__, error)
     )

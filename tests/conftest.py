@@ -47,6 +47,10 @@ def _load_fallback_without_ujson():
 
 _FALLBACK_WITHOUT_UJSON = _load_fallback_without_ujson()
 
+# The reliability suites (stress, faults, fuzz, leaks) are long: "pytest tests" leaves them
+# out, their own tox envs name them (pytest tests/reliability/test_stress.py).
+collect_ignore = ["reliability"]
+
 
 class Implementation(object):
     """One implementation: its module in this process, and how to select it in a child."""

@@ -116,6 +116,9 @@ class Background(object):
 
         self._thread = _daemon(target)
 
+    def done(self):
+        return bool(self._outcome)
+
     def result(self, timeout=CHILD_TIMEOUT + 10):
         self._thread.join(timeout)
         if not self._outcome:

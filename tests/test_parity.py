@@ -49,14 +49,13 @@ mappings = st.one_of(  # mostly valid mappings, some of them long enough to spli
 )
 
 
-@pytest.fixture(scope="module")
-def emitters():
-    """(name, stdout emitter, fifo) for every implementation, over one real FIFO each."""
+def every_emitter(directory):
+    """(name, stdout emitter, fifo) for every implementation, over one real FIFO each, made in
+    ``directory`` (tests/reliability/atheris_fastemit.py uses them too, outside pytest)."""
     from conftest import _FALLBACK_WITHOUT_UJSON, Implementation, _fastemit_or_fail
 
     from benchmarkai import _fallback
     modules = {"python": _fallback, "python-json": _FALLBACK_WITHOUT_UJSON}
-    directory = tempfile.mkdtemp()
     found = []
     for name in IMPLEMENTATIONS:
         module = modules.get(name) or _fastemit_or_fail()
@@ -64,6 +63,13 @@ def emitters():
         path = os.path.join(directory, name)
         os.mkfifo(path)
         found.append((name, impl.emitter(), InProcessFifo(path, impl)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def emitters():
+    directory = tempfile.mkdtemp()
+    found = every_emitter(directory)
     yield found
     for _, _, fifo in found:
         fifo.close()

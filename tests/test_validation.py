@@ -151,3 +151,29 @@ def test_a_mapping_that_repeats_a_name_is_refused(impl, in_process_fifo, capsys)
 def test_an_int_too_long_to_print_is_a_value_error_naming_the_metric(impl, in_process_fifo, capsys):
     metrics = {u"huge": 10 ** 5000}
     assert_nothing_written(impl, in_process_fifo, capsys, metrics, ValueError, "metric %r" % u"huge")
+
+
+class BadRepr(object):
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+
+@pytest.mark.parametrize("metrics,error_type,message", [
+    ({10 ** 5000: 1.0}, TypeError, "must be a string, not int"),  # its repr fails on Python 3.11+
+    ({u"x": BadRepr()}, TypeError, "metric %r: the value must be a number" % u"x"),
+    ({BadRepr(): 1.0}, TypeError, "must be a string, not BadRepr"),
+], ids=["huge int name", "value with a failing repr", "name with a failing repr"])
+def test_a_failing_repr_does_not_replace_the_error(impl, in_process_fifo, capsys, metrics, error_type, message):
+    assert_nothing_written(impl, in_process_fifo, capsys, metrics, error_type, message)
+
+
+def test_a_str_subclass_name_is_written_as_the_text_it_holds(impl, in_process_fifo):
+    class Liar(six.text_type):
+        def __len__(self):
+            return 0
+
+        def __iter__(self):
+            return iter(u"lie")
+
+    in_process_fifo.emit({Liar(u"loss"): 0.5})
+    assert in_process_fifo.lines() == [{u"loss": 0.5}]

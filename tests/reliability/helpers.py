@@ -1,0 +1,93 @@
+"""What the reliability suites share: sizes from the environment, writer and reader
+processes over a real FIFO, and a line of figures for the report."""
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from test_fifo import Background, fifo_env, run_child
+from workload import WRITER, writer_name
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RECORDER = os.path.join(HERE, "recording_reader.py")
+
+
+def size(variable, default):
+    """An integer setting: the environment's ``variable``, else ``default`` (the short run)."""
+    return int(os.environ.get(variable, default))
+
+
+def start_writers(impl, path, processes, threads, count, timeout, max_wait=30.0):
+    """``processes`` child interpreters, each with ``threads`` threads emitting ``count``
+    mappings into the FIFO at ``path``; wait() returns their reports."""
+    code = [WRITER % {"here": HERE, "process": process, "threads": threads, "count": count}
+            for process in range(processes)]
+    variables = fifo_env(path, max_wait=max_wait, step=0.02)
+    running = [Background(run_child, impl, source, timeout, **variables) for source in code]
+    counts = dict((writer_name(process, thread), count) for process in range(processes) for thread in range(threads))
+    return Writers(running, counts, timeout)
+
+
+class Writers(object):
+    def __init__(self, running, counts, timeout):
+        self._running = running
+        self.counts = counts  # writer -> the number of mappings it emits
+        self._timeout = timeout
+
+    def done(self):
+        return all(child.done() for child in self._running)
+
+    def wait(self, errors=()):
+        """The writers' reports, once they exited; each must have met exactly ``errors``."""
+        reports = [child.result(self._timeout + 10) for child in self._running]
+        assert [report["errors"] for report in reports] == [list(errors)] * len(reports)
+        return reports
+
+
+class Recorder(object):
+    """recording_reader.py in its own process, recording into ``record``; killed after ``timeout``."""
+
+    def __init__(self, path, record, timeout):
+        self.record = record
+        self.process = subprocess.Popen([sys.executable, RECORDER, path, record], stderr=subprocess.PIPE)
+        self._watchdog = threading.Timer(timeout, self.kill)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    def wait_open(self):
+        assert self.process.stderr.readline() == b"open\n"
+
+    def recorded(self):
+        """How many bytes it recorded so far."""
+        try:
+            return os.path.getsize(self.record)
+        except OSError:
+            return 0
+
+    def kill(self):
+        if self.process.poll() is None:
+            try:
+                os.kill(self.process.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.process.wait()
+        self._watchdog.cancel()
+        self.process.stderr.close()
+
+    def finish(self):
+        """Wait for EOF; assert the reader ended by itself; return what it recorded."""
+        self.process.wait()
+        self._watchdog.cancel()
+        self.process.stderr.close()
+        assert self.process.returncode == 0, "the reader was killed or failed: %s" % self.process.returncode
+        with open(self.record, "rb") as record:
+            return record.read()
+
+
+def report(capsys, text):
+    """Print a line of figures, whatever pytest captures (the README quotes them)."""
+    with capsys.disabled():
+        sys.stdout.write("\n%s %s\n" % (time.strftime("%H:%M:%S"), text))
+        sys.stdout.flush()
