@@ -755,7 +755,7 @@ def test_forked_child_keeps_writing_through_the_inherited_descriptor(impl, fifo_
             os._exit(0)
         report(child_status=os.waitpid(pid, 0)[1])
     '''
-    result = run_child(impl, code, **fifo_env(fifo_path, max_wait=0.3))
+    result = run_child(impl, code, **fifo_env(fifo_path))
     assert result["child_status"] == 0
     assert_writers_intact(reader.finish(), {
         "opened": [{"opened": 1}], "w1": workload(1, 80, 10), "w2": workload(2, 80, 10)})
