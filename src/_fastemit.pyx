@@ -12,6 +12,7 @@ from cpython.object cimport PyObject
 from cpython.unicode cimport PyUnicode_CheckExact
 from libc.errno cimport EAGAIN, EINTR, EPIPE, errno
 from libc.math cimport isinf, isnan
+from libc.stdint cimport uint64_t
 from libc.string cimport memchr, memcpy, memmove, memset
 from posix.unistd cimport write
 
@@ -195,21 +196,50 @@ cdef bytes escaped_name(unicode name):
             PyMem_Free(buf.data)
 
 
+cdef inline bint plain_word(uint64_t word) noexcept:
+    """Whether 8 ASCII characters (each below 0x80) are all plain: none below 0x20, 0x7f, \"
+    or \\. With no high bit set on entry, each test below sets a high bit somewhere if and
+    only if some byte matches it: with no match, no borrow or carry crosses a byte."""
+    cdef uint64_t ones = 0x0101010101010101  # 1 in each byte
+    return (((word - 0x20 * ones) | (word + ones) | ((word ^ 0x22 * ones) - ones)
+             | ((word ^ 0x5c * ones) - ones)) & (0x80 * ones)) == 0
+
+
+cdef inline bint copy_plain_ascii(char *out, const char *ascii, Py_ssize_t size) noexcept:
+    """Copy ``size`` ASCII characters to ``out`` if all are plain, and say whether they were
+    (``out`` may then hold some of them). A word at a time, the last one overlapping the one
+    before: checking a byte at a time, then copying, costs a name of 13 characters ~50 more
+    instructions (callgrind)."""
+    cdef uint64_t word
+    cdef Py_ssize_t i
+    if size < 8:
+        for i in range(size):
+            if not PLAIN_ASCII[<unsigned char>ascii[i]]:
+                return False
+            out[i] = ascii[i]
+        return True
+    for i in range(0, size - 8, 8):
+        memcpy(&word, ascii + i, 8)
+        if not plain_word(word):
+            return False
+        memcpy(out + i, &word, 8)
+    memcpy(&word, ascii + size - 8, 8)
+    if not plain_word(word):
+        return False
+    memcpy(out + size - 8, &word, 8)
+    return True
+
+
 cdef int append_name(Buffer *buf, unicode name) except -1:
     """Append ``"name":``, escaped as json.dumps(ensure_ascii=True) does: an ASCII name with
     nothing to escape straight from the str, others from ESCAPED_NAMES, or escaped afresh."""
     cdef const char *ascii = BENCHMARKAI_ASCII_DATA(name)
     cdef Py_ssize_t size = len(name)
-    cdef Py_ssize_t i
     cdef PyObject *cached
     if ascii != NULL:
-        for i in range(size):
-            if not PLAIN_ASCII[<unsigned char>ascii[i]]:
-                break
-        else:
-            reserve(buf, size + 3)
+        reserve(buf, size + 3)
+        if copy_plain_ascii(buf.data + buf.length + 1, ascii, size):
             buf.data[buf.length] = c'"'
-            memcpy(buf.data + buf.length + 1, ascii, size)
             memcpy(buf.data + buf.length + 1 + size, b'":', 2)
             buf.length += size + 3
             return 0
