@@ -159,7 +159,7 @@ class BadRepr(object):
 
 
 @pytest.mark.parametrize("metrics,error_type,message", [
-    ({10 ** 5000: 1.0}, TypeError, "must be a string, not int"),  # its repr fails on Python 3.11+
+    ({10 ** 5000: 1.0}, TypeError, "must be a string, not %s" % type(10 ** 5000).__name__),  # repr fails on 3.11+
     ({u"x": BadRepr()}, TypeError, "metric %r: the value must be a number" % u"x"),
     ({BadRepr(): 1.0}, TypeError, "must be a string, not BadRepr"),
 ], ids=["huge int name", "value with a failing repr", "name with a failing repr"])
