@@ -90,8 +90,8 @@ setup(
     # benchmarkai run -- CMD: the local sidecar (also python -m benchmarkai).
     entry_points={"console_scripts": ["benchmarkai = benchmarkai._sidecar:main"]},
     install_requires=["six"],
-    # ujson 5.5 is the first that keeps every number (the fallback checks at import).
-    extras_require={"ujson": ["ujson>=5.5; python_version >= '3.7'"]},
+    # ujson 5.9 is the first that keeps every number and leaks none (the fallback checks at import).
+    extras_require={"ujson": ["ujson>=5.9; python_version >= '3.8'"]},
     python_requires=">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*",
     zip_safe=False,
     classifiers=[

@@ -3,6 +3,7 @@ import collections
 import errno
 import json
 import os
+import re
 import sys
 
 import six
@@ -19,10 +20,13 @@ _json_text = json.JSONEncoder(separators=(",", ":"), allow_nan=True, check_circu
 def _ujson_text():
     """ujson.dumps with "/" left alone, or None unless it writes every number we may give
     it as json would read it back: old versions round floats (1.x), refuse NaN or big ints,
-    or even write nothing for a big int in an OrderedDict (2.0.3)."""
+    or even write nothing for a big int in an OrderedDict (2.0.3). Before 5.9, ujson also
+    leaks a memory block for every int past 64 bits it writes."""
     try:
         import ujson
     except ImportError:
+        return None
+    if _version(ujson) < (5, 9):
         return None
 
     def text(plain):
@@ -39,6 +43,12 @@ def _ujson_text():
     except (OverflowError, TypeError, ValueError):
         return None
     return text if repr(read_back) == repr(list(probe.items())) else None
+
+
+def _version(module):
+    """The leading numbers of ``module.__version__``: (5, 10) for "5.10.0"."""
+    numbers = re.match(r"[0-9.]*", getattr(module, "__version__", "")).group()
+    return tuple(int(number) for number in numbers.split(".") if number)
 
 
 _text = _ujson_text()

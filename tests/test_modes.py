@@ -125,6 +125,27 @@ def test_benchmark_ai_pure_python_forces_the_fallback(value, expected):
     assert out.decode().strip() == expected
 
 
+# A stand-in ujson of the given version whose dumps() writes what json reads back exactly, so
+# that only the version can make the fallback refuse it.
+_UJSON_OF_VERSION = """
+import json, sys, types
+ujson = types.ModuleType("ujson")
+ujson.__version__ = sys.argv[1]
+ujson.dumps = lambda value: json.dumps(value, separators=(",", ":")).replace("/", "\\/")
+sys.modules["ujson"] = ujson
+from benchmarkai import _fallback
+print("ujson" if _fallback._text is not _fallback._json_text else "json")
+"""
+
+
+@pytest.mark.parametrize("version,used", [("5.8.0", "json"), ("5.9.0", "ujson"), ("5.10.0", "ujson"),
+                                          ("6.0", "ujson"), ("2.0.3", "json"), ("", "json")])
+def test_the_fallback_uses_ujson_only_from_version_5_9(version, used):
+    # Older ujson leaks a memory block for every int past 64 bits it writes.
+    out = subprocess.check_output([sys.executable, "-c", _UJSON_OF_VERSION, version])
+    assert out.decode().strip() == used
+
+
 def test_the_version_matches_the_installed_distribution():
     try:
         from importlib.metadata import version
