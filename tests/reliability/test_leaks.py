@@ -1,5 +1,5 @@
 """Memory stays flat: every value kind and every error path of test_refcounts.py, emitted
-BENCHMARKAI_LEAK_EMITS times each (2000; 100000 for the long run), in stdout and fifo mode,
+BENCHMARKAI_LEAK_EMITS times each (2000; 20000 for the long run), in stdout and fifo mode,
 with no growth in Python's allocated memory blocks or in the process's resident memory."""
 import os
 import sys
