@@ -19,7 +19,7 @@ from posix.unistd cimport write
 import os
 import sys
 
-from benchmarkai._fifo import PIPE_BUF
+from benchmarkai._fifo import PIPE_BUF, wait_for_room
 from benchmarkai._validation import pair_too_long, plain_metrics
 
 IMPLEMENTATION = "cython"
@@ -37,14 +37,6 @@ cdef extern from "Python.h":
     char *PyBytes_AS_STRING(object data)
     Py_ssize_t PyBytes_GET_SIZE(object data)
     PyObject *PyDict_GetItem(object mapping, object key)  # borrowed, or NULL: no error set
-
-cdef extern from "<poll.h>" nogil:
-    struct pollfd:
-        int fd
-        short events
-        short revents
-    enum: POLLOUT
-    int poll(pollfd *fds, unsigned long nfds, int timeout)
 
 cdef extern from *:
     """
@@ -436,7 +428,7 @@ cdef class Emitter:
                 return 0
             error = errno
             if error == EAGAIN:
-                wait_for_room(self._fd)
+                wait_for_room(self._fd)  # the pipe is full: off the hot path
             elif error == EPIPE:
                 # When another thread recovered since this emitter last looked, recover()
                 # returns at once and the write is tried again (reading the generation
@@ -447,24 +439,6 @@ cdef class Emitter:
                 PyErr_CheckSignals()  # run Python's signal handlers, as os.write does
             else:
                 raise OSError(error, os.strerror(error))
-
-
-cdef int wait_for_room(int fd) except -1:
-    """Wait, with the GIL released so that other threads run, until ``fd`` is writable (or
-    its reader is gone: the next write says EPIPE)."""
-    cdef pollfd wanted
-    cdef int ready
-    cdef int error
-    wanted.fd = fd
-    wanted.events = POLLOUT
-    with nogil:
-        ready = poll(&wanted, 1, -1)
-        error = errno
-    if ready < 0:
-        if error != EINTR:
-            raise OSError(error, os.strerror(error))
-        PyErr_CheckSignals()
-    return 0
 
 
 def _format_floats(bytes doubles):
