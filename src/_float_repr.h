@@ -92,11 +92,11 @@ static inline uint64_t bai_shortest(uint64_t c, int q, int *exponent)
     if (s >= 10) {
         /* A multiple of ten in R has fewer digits than the other candidates: it wins. With one
          * digit in s (only the two smallest subnormals), ten is no shorter than s. */
-        down = s / 10 * 10;
-        up = down + 10;
-        if ((vb_low + open <= down << 2) != ((up << 2) + open <= vb_high)) {
-            *exponent = k;
-            return vb_low + open <= down << 2 ? down : up;
+        down = s / 10;
+        up = down + 1;
+        if ((vb_low + open <= down * 40) != (up * 40 + open <= vb_high)) {
+            *exponent = k + 1;
+            return vb_low + open <= down * 40 ? down : up;
         }
     }
     t = s + 1;
@@ -114,66 +114,75 @@ static inline void bai_pair(char *out, uint32_t two_digits)
     memcpy(out, bai_pairs + 2 * two_digits, 2);
 }
 
-/* Write the digits of f (0 < f < 10^17) so that they end just before end; return the first. */
-static inline char *bai_digits(uint64_t f, char *end)
+/* The digits of n / 10^m (m = 6 or 8, n < 100 * 10^m) come from one product: y holds that
+ * quotient in fixed point with 57 fraction bits, its integer part the leading digits, and
+ * each multiplication of the fraction by 100 lifts the next two into the integer part (the
+ * technique of James Edward Anhalt III's integer printing, "jeaiii"). The multipliers round
+ * 2^57 / 10^m up; the excess they add stays below 10^-8, too little to change any digit,
+ * and 100 times a fraction fits in 64 bits. */
+#define BAI_FRACTION_BITS 57
+#define BAI_FRACTION_MASK ((UINT64_C(1) << BAI_FRACTION_BITS) - 1)
+
+/* The next two digits of the fraction in y. */
+static inline uint64_t bai_next_pair(uint64_t y, char *out)
 {
-    uint32_t rest;
-    while (f >= 100000000) {  /* eight digits at a time in 32 bits: cheaper divisions */
-        rest = (uint32_t)(f % 100000000);
-        f /= 100000000;
-        end -= 8;
-        bai_pair(end, rest / 1000000);
-        bai_pair(end + 2, rest / 10000 % 100);
-        bai_pair(end + 4, rest / 100 % 100);
-        bai_pair(end + 6, rest % 100);
-    }
-    rest = (uint32_t)f;
-    while (rest >= 100) {
-        end -= 2;
-        bai_pair(end, rest % 100);
-        rest /= 100;
-    }
-    if (rest >= 10) {
-        end -= 2;
-        bai_pair(end, rest);
-    } else {
-        *--end = (char)('0' + rest);
-    }
-    return end;
+    y = (y & BAI_FRACTION_MASK) * 100;
+    bai_pair(out, (uint32_t)(y >> BAI_FRACTION_BITS));
+    return y;
 }
 
-/* Lay out f * 10^e as repr does: positional from 1e-4 up to 1e16 (an integer gets ".0"),
- * else one digit, the others after a point, and a signed exponent of two digits at least.
- * Pieces are moved with copies of a fixed size, which compile to a few instructions: they
- * may write past the text, never past BAI_DOUBLE_CHARS. */
+/* The eight digits of n < 10^8, leading zeros included. */
+static inline void bai_eight_digits(uint32_t n, char *out)
+{
+    uint64_t y = n * UINT64_C(144115188076);  /* ceil(2^57 / 10^6) */
+    bai_pair(out, (uint32_t)(y >> BAI_FRACTION_BITS));
+    y = bai_next_pair(y, out + 2);
+    y = bai_next_pair(y, out + 4);
+    bai_next_pair(y, out + 6);
+}
+
+/* The nine digits of n < 10^9, leading zeros included. */
+static inline void bai_nine_digits(uint32_t n, char *out)
+{
+    uint64_t y = n * UINT64_C(1441151881);  /* ceil(2^57 / 10^8) */
+    out[0] = (char)('0' + (y >> BAI_FRACTION_BITS));
+    y = bai_next_pair(y, out + 1);
+    y = bai_next_pair(y, out + 3);
+    y = bai_next_pair(y, out + 5);
+    bai_next_pair(y, out + 7);
+}
+
+static const uint64_t bai_powers_of_ten[17] = {
+    UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000),
+    UINT64_C(100000), UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000),
+    UINT64_C(1000000000), UINT64_C(10000000000), UINT64_C(100000000000),
+    UINT64_C(1000000000000), UINT64_C(10000000000000), UINT64_C(100000000000000),
+    UINT64_C(1000000000000000), UINT64_C(10000000000000000)};
+
+/* Lay out f * 10^e (0 < f < 10^17) as repr does: positional from 1e-4 up to 1e16 (an integer
+ * gets ".0"), else one digit, the others after a point, and a signed exponent of two digits
+ * at least. Pieces are moved with copies of a fixed size, which compile to a few
+ * instructions: they may write past the text, never past BAI_DOUBLE_CHARS. */
 static inline int bai_layout(uint64_t f, int e, char *out)
 {
-    char digits[48];  /* the digits end at digits + 24; fixed-size copies read on past them */
+    char digits[48];  /* all 17 places of f at the start; fixed-size copies read on past them */
     const char *d;
     char *p = out;
-    int n, point, x;
-    if (f % 10 == 0) {  /* strip trailing zeros, 8 then 4, 2, 1 at a time */
-        f /= 10;
-        e++;
-        while (f % 100000000 == 0) {
-            f /= 100000000;
-            e += 8;
-        }
-        if (f % 10000 == 0) {
-            f /= 10000;
-            e += 4;
-        }
-        if (f % 100 == 0) {
-            f /= 100;
-            e += 2;
-        }
-        if (f % 10 == 0) {
-            f /= 10;
-            e++;
-        }
+    int n = 17, point, x;
+    if (f >= 100000000) {
+        uint64_t high = f / 100000000;
+        bai_nine_digits((uint32_t)high, digits);
+        bai_eight_digits((uint32_t)(f - high * 100000000), digits + 9);
+    } else {
+        bai_eight_digits((uint32_t)f, digits + 9);
     }
-    d = bai_digits(f, digits + 24);
-    n = (int)(digits + 24 - d);
+    while (f < bai_powers_of_ten[n - 1])
+        n--;
+    d = digits + 17 - n;
+    while (d[n - 1] == '0') {  /* trailing zeros: none in most values, and f > 0 */
+        n--;
+        e++;
+    }
     point = e + n;  /* the value is 0.ddd * 10^point */
     if (point <= -4 || point > 16) {
         p[0] = d[0];
