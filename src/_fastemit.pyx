@@ -222,19 +222,22 @@ cdef inline bint copy_plain_ascii(char *out, const char *ascii, Py_ssize_t size)
     return True
 
 
-cdef int append_name(Buffer *buf, unicode name) except -1:
+cdef inline int append_name(Buffer *buf, unicode name) except -1:
     """Append ``"name":``, escaped as json.dumps(ensure_ascii=True) does: an ASCII name with
-    nothing to escape straight from the str, others from ESCAPED_NAMES, or escaped afresh."""
+    nothing to escape straight from the str (the caller has reserved room for it), others
+    from ESCAPED_NAMES, or escaped afresh."""
     cdef const char *ascii = BENCHMARKAI_ASCII_DATA(name)
     cdef Py_ssize_t size = len(name)
+    if ascii != NULL and copy_plain_ascii(buf.data + buf.length + 1, ascii, size):
+        buf.data[buf.length] = c'"'
+        memcpy(buf.data + buf.length + 1 + size, b'":', 2)
+        buf.length += size + 3
+        return 0
+    return append_escaped_name_cached(buf, name, size)
+
+
+cdef int append_escaped_name_cached(Buffer *buf, unicode name, Py_ssize_t size) except -1:
     cdef PyObject *cached
-    if ascii != NULL:
-        reserve(buf, size + 3)
-        if copy_plain_ascii(buf.data + buf.length + 1, ascii, size):
-            buf.data[buf.length] = c'"'
-            memcpy(buf.data + buf.length + 1 + size, b'":', 2)
-            buf.length += size + 3
-            return 0
     if size > CACHED_NAME_CHARS:
         return append_escaped_name(buf, name)
     cached = PyDict_GetItem(ESCAPED_NAMES, name)
@@ -247,7 +250,7 @@ cdef int append_name(Buffer *buf, unicode name) except -1:
     return append(buf, PyBytes_AS_STRING(<object>cached), PyBytes_GET_SIZE(<object>cached))
 
 
-cdef int append_float(Buffer *buf, double value) except -1:
+cdef inline int append_float(Buffer *buf, double value) except -1:
     """Append ``value`` as Python's json does: repr() digits, NaN, Infinity, -Infinity."""
     if isnan(value):
         return append(buf, b"NaN", 3)
@@ -276,7 +279,7 @@ cdef int append_long_long(Buffer *buf, long long value) except -1:
     return append(buf, digits + start, 24 - start)
 
 
-cdef int append_value(Buffer *buf, object value, bint fast_only) except -1:
+cdef inline int append_value(Buffer *buf, object value, bint fast_only) except -1:
     """Append an exact float or int. With ``fast_only``, return 0 instead for an int that
     does not fit in a long long; otherwise write its decimal digits through Python."""
     cdef int overflow = 0
@@ -305,8 +308,11 @@ cdef int append_pair(Buffer *buf, Lines *lines, unicode name, object value,
     cdef Py_ssize_t comma = buf.length
     cdef Py_ssize_t pair_start
     cdef Py_ssize_t pair_size
-    if lines.pairs:
-        append(buf, b",", 1)
+    # One check of room for the usual pair: the comma, a name with nothing to escape and a
+    # float; anything longer checks for room as it goes.
+    reserve(buf, 4 + len(name) + BAI_DOUBLE_CHARS)
+    buf.data[buf.length] = c','
+    buf.length += lines.pairs != 0
     pair_start = buf.length
     append_name(buf, name)
     if not append_value(buf, value, fast_only):
@@ -390,7 +396,7 @@ cdef class Emitter:
             if self._fifo is None:
                 self._print(&buf)
             else:
-                self._write_lines(&buf)
+                self._write_lines(&buf, lines.start == 0)
         finally:
             if buf.on_heap:
                 PyMem_Free(buf.data)
@@ -406,13 +412,15 @@ cdef class Emitter:
         stdout.flush()
         return 0
 
-    cdef int _write_lines(self, Buffer *buf) except -1:
+    cdef int _write_lines(self, Buffer *buf, bint one_line) except -1:
         cdef const char *line = buf.data
         cdef const char *end = buf.data + buf.length
         cdef const char *newline
         if self._fd < 0:
             self._fd = self._fifo.open()
             self._generation = self._fifo.generation
+        if one_line:  # most calls: no need to look for the ends of lines
+            return self._write_line(line, buf.length)
         while line < end:
             newline = <const char *>memchr(line, c'\n', end - line)
             self._write_line(line, newline + 1 - line)
