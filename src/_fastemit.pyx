@@ -237,6 +237,7 @@ cdef inline int append_name(Buffer *buf, unicode name) except -1:
 
 
 cdef int append_escaped_name_cached(Buffer *buf, unicode name, Py_ssize_t size) except -1:
+    """append_name for a name with something to escape, or not stored as one byte a character."""
     cdef PyObject *cached
     if size > CACHED_NAME_CHARS:
         return append_escaped_name(buf, name)
