@@ -114,12 +114,12 @@ static inline void bai_pair(char *out, uint32_t two_digits)
     memcpy(out, bai_pairs + 2 * two_digits, 2);
 }
 
-/* The digits of n / 10^m (m = 6 or 8, n < 100 * 10^m) come from one product: y holds that
- * quotient in fixed point with 57 fraction bits, its integer part the leading digits, and
- * each multiplication of the fraction by 100 lifts the next two into the integer part (the
- * technique of James Edward Anhalt III's integer printing, "jeaiii"). The multipliers round
- * 2^57 / 10^m up; the excess they add stays below 10^-8, too little to change any digit,
- * and 100 times a fraction fits in 64 bits. */
+/* The digits of n / 10^m (eight digits: m = 6, n < 10^8; nine: m = 8, n < 10^9) come from
+ * one product: y holds that quotient in fixed point with 57 fraction bits, its integer part
+ * the leading digits, and each multiplication of the fraction by 100 lifts the next two into
+ * the integer part (the technique of James Edward Anhalt III's integer printing, "jeaiii").
+ * The multipliers round 2^57 / 10^m up; for those n the excess stays below 10^-8, too little
+ * to change any digit (checked for every n too), and 100 times a fraction fits in 64 bits. */
 #define BAI_FRACTION_BITS 57
 #define BAI_FRACTION_MASK ((UINT64_C(1) << BAI_FRACTION_BITS) - 1)
 
