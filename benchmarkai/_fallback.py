@@ -11,10 +11,31 @@ import six
 from benchmarkai._fifo import PIPE_BUF, wait_for_room
 from benchmarkai._validation import pair_too_long, plain_metrics
 
+_os_write = os.write
+
 IMPLEMENTATION = "python"
 
-# The canonical line text (compact, ASCII, NaN/Infinity, floats as repr()); _fastemit writes it too.
-_json_text = json.JSONEncoder(separators=(",", ":"), allow_nan=True, check_circular=False).encode
+
+def _json_text_function():
+    """The canonical line text (compact, ASCII, NaN/Infinity, floats as repr()); _fastemit
+    writes it too. JSONEncoder.encode makes a new C encoder for every call: this one keeps
+    the one it would make."""
+    encoder = json.JSONEncoder(separators=(",", ":"), allow_nan=True, check_circular=False)
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:  # a Python without the _json accelerator
+        return encoder.encode
+    # The arguments JSONEncoder.iterencode gives it: markers (None: check_circular=False),
+    # default, key encoder, indent, key and item separators, sort_keys, skipkeys, allow_nan.
+    encode = make_encoder(None, encoder.default, json.encoder.encode_basestring_ascii, None,
+                          ":", ",", False, False, True)
+    join = "".join
+
+    def text(plain):
+        return join(encode(plain, 0))  # a list of chunks (a 1-tuple from Python 3.12)
+    return text
+
+
+_json_text = _json_text_function()
 
 
 def _ujson_text():
@@ -29,11 +50,14 @@ def _ujson_text():
     if _version(ujson) < (5, 9):
         return None
 
+    dumps = ujson.dumps
+
     def text(plain):
         # Every "/" is escaped as "\/" by default, and no other "\" is followed by "/": the
         # replace() undoes exactly those, at a third of the cost of the keyword argument
-        # escape_forward_slashes=False.
-        return ujson.dumps(plain).replace("\\/", "/")
+        # escape_forward_slashes=False. Names seldom hold a "/": look before calling replace().
+        line = dumps(plain)
+        return line.replace("\\/", "/") if "\\/" in line else line
 
     numbers = [0.30000000000000004, 5e-324, 1.7976931348623157e308, -0.0, float("nan"),
                float("inf"), -float("inf"), 2 ** 64, -2 ** 64 - 1]
@@ -62,13 +86,6 @@ else:
     # splitting; longer ones are split on the canonical text, exactly as _fastemit does.
     _SURELY_FITS = (PIPE_BUF - 1) // 6
 
-if six.PY2:
-    def _line_bytes(text):
-        return text + "\n"
-else:
-    def _line_bytes(text):
-        return (text + "\n").encode("ascii")
-
 
 class Emitter(object):
     """emit() for one destination: stdout when ``fifo`` is None, else that _fifo.Fifo."""
@@ -87,10 +104,16 @@ class Emitter(object):
             stdout.write(text + "\n")
             stdout.flush()
         elif len(text) <= _SURELY_FITS:
-            self._write(_line_bytes(text))
+            # The text is ASCII: encode() (UTF-8, no codec looked up by name) gives its bytes;
+            # on Python 2 it is a str already, and stays one.
+            line = (text + "\n").encode()
+            try:
+                _os_write(self._fd, line)  # the common case, inline: one line, room in the pipe
+            except OSError:  # not open yet (fd -1), pipe full, reader gone: nothing was written
+                self._write(line)
         else:
             for line in _lines(plain):
-                self._write(_line_bytes(line))
+                self._write((line + "\n").encode())
 
     def _write(self, data):
         """One line into the FIFO, handled as _fastemit's Emitter._write_line does."""
