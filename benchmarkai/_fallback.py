@@ -39,34 +39,30 @@ _json_text = _json_text_function()
 
 
 def _ujson_text():
-    """ujson.dumps with "/" left alone, or None unless it writes every number we may give
-    it as json would read it back: old versions round floats (1.x), refuse NaN or big ints,
-    or even write nothing for a big int in an OrderedDict (2.0.3). Before 5.9, ujson also
-    leaks a memory block for every int past 64 bits it writes."""
+    """ujson.dumps, or None unless it writes every number we may give it as json would read
+    it back: old versions round floats (1.x), refuse NaN or big ints, or even write nothing
+    for a big int in an OrderedDict (2.0.3). Before 5.9, ujson also leaks a memory block for
+    every int past 64 bits it writes. Its text has every "/" escaped: see _unescape_slashes."""
     try:
         import ujson
     except ImportError:
         return None
     if _version(ujson) < (5, 9):
         return None
-
-    dumps = ujson.dumps
-
-    def text(plain):
-        # Every "/" is escaped as "\/" by default, and no other "\" is followed by "/": the
-        # replace() undoes exactly those, at a third of the cost of the keyword argument
-        # escape_forward_slashes=False. Names seldom hold a "/": look before calling replace().
-        line = dumps(plain)
-        return line.replace("\\/", "/") if "\\/" in line else line
-
     numbers = [0.30000000000000004, 5e-324, 1.7976931348623157e308, -0.0, float("nan"),
                float("inf"), -float("inf"), 2 ** 64, -2 ** 64 - 1]
     probe = collections.OrderedDict((u"n%d/" % i, number) for i, number in enumerate(numbers))
     try:
-        read_back = json.loads(text(probe), object_pairs_hook=list)
+        read_back = json.loads(_unescape_slashes(ujson.dumps(probe)), object_pairs_hook=list)
     except (OverflowError, TypeError, ValueError):
         return None
-    return text if repr(read_back) == repr(list(probe.items())) else None
+    return ujson.dumps if repr(read_back) == repr(list(probe.items())) else None
+
+
+def _unescape_slashes(text):
+    # ujson escapes every "/" as "\/" by default, and no other "\" is followed by "/": this
+    # undoes exactly those, at a third of the cost of its escape_forward_slashes=False.
+    return text.replace("\\/", "/")
 
 
 def _version(module):
@@ -76,6 +72,7 @@ def _version(module):
 
 
 _text = _ujson_text()
+_ESCAPES_SLASHES = _text is not None
 if _text is None:
     _text = _json_text
     # json's text is the canonical one: its length decides the splitting exactly.
@@ -99,6 +96,8 @@ class Emitter(object):
         """Publish ``metrics``, a mapping of metric name to number, as one JSON line."""
         plain = plain_metrics(metrics)
         text = _text(plain)
+        if _ESCAPES_SLASHES and "\\/" in text:  # names seldom hold a "/": look first
+            text = _unescape_slashes(text)
         if self._fifo is None:
             stdout = sys.stdout
             stdout.write(text + "\n")
