@@ -11,38 +11,58 @@ import six
 from benchmarkai._fifo import PIPE_BUF, wait_for_room
 from benchmarkai._validation import pair_too_long, plain_metrics
 
+_os_write = os.write
+
 IMPLEMENTATION = "python"
 
-# The canonical line text (compact, ASCII, NaN/Infinity, floats as repr()); _fastemit writes it too.
-_json_text = json.JSONEncoder(separators=(",", ":"), allow_nan=True, check_circular=False).encode
+
+def _json_text_function():
+    """The canonical line text (compact, ASCII, NaN/Infinity, floats as repr()); _fastemit
+    writes it too. JSONEncoder.encode makes a new C encoder for every call: this one keeps
+    the one it would make."""
+    encoder = json.JSONEncoder(separators=(",", ":"), allow_nan=True, check_circular=False)
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:  # a Python without the _json accelerator
+        return encoder.encode
+    # The arguments JSONEncoder.iterencode gives it: markers (None: check_circular=False),
+    # default, key encoder, indent, key and item separators, sort_keys, skipkeys, allow_nan.
+    encode = make_encoder(None, encoder.default, json.encoder.encode_basestring_ascii, None,
+                          ":", ",", False, False, True)
+    join = "".join
+
+    def text(plain):
+        return join(encode(plain, 0))  # a list of chunks (a 1-tuple from Python 3.12)
+    return text
+
+
+_json_text = _json_text_function()
 
 
 def _ujson_text():
-    """ujson.dumps with "/" left alone, or None unless it writes every number we may give
-    it as json would read it back: old versions round floats (1.x), refuse NaN or big ints,
-    or even write nothing for a big int in an OrderedDict (2.0.3). Before 5.9, ujson also
-    leaks a memory block for every int past 64 bits it writes."""
+    """ujson.dumps, or None unless it writes every number we may give it as json would read
+    it back: old versions round floats (1.x), refuse NaN or big ints, or even write nothing
+    for a big int in an OrderedDict (2.0.3). Before 5.9, ujson also leaks a memory block for
+    every int past 64 bits it writes. Its text has every "/" escaped: see _unescape_slashes."""
     try:
         import ujson
     except ImportError:
         return None
     if _version(ujson) < (5, 9):
         return None
-
-    def text(plain):
-        # Every "/" is escaped as "\/" by default, and no other "\" is followed by "/": the
-        # replace() undoes exactly those, at a third of the cost of the keyword argument
-        # escape_forward_slashes=False.
-        return ujson.dumps(plain).replace("\\/", "/")
-
     numbers = [0.30000000000000004, 5e-324, 1.7976931348623157e308, -0.0, float("nan"),
                float("inf"), -float("inf"), 2 ** 64, -2 ** 64 - 1]
     probe = collections.OrderedDict((u"n%d/" % i, number) for i, number in enumerate(numbers))
     try:
-        read_back = json.loads(text(probe), object_pairs_hook=list)
+        read_back = json.loads(_unescape_slashes(ujson.dumps(probe)), object_pairs_hook=list)
     except (OverflowError, TypeError, ValueError):
         return None
-    return text if repr(read_back) == repr(list(probe.items())) else None
+    return ujson.dumps if repr(read_back) == repr(list(probe.items())) else None
+
+
+def _unescape_slashes(text):
+    # ujson escapes every "/" as "\/" by default, and no other "\" is followed by "/": this
+    # undoes exactly those, at a third of the cost of its escape_forward_slashes=False.
+    return text.replace("\\/", "/")
 
 
 def _version(module):
@@ -52,6 +72,7 @@ def _version(module):
 
 
 _text = _ujson_text()
+_ESCAPES_SLASHES = _text is not None
 if _text is None:
     _text = _json_text
     # json's text is the canonical one: its length decides the splitting exactly.
@@ -61,13 +82,6 @@ else:
     # 6 times (a DEL it leaves raw is 6 bytes escaped). Only a text this short cannot need
     # splitting; longer ones are split on the canonical text, exactly as _fastemit does.
     _SURELY_FITS = (PIPE_BUF - 1) // 6
-
-if six.PY2:
-    def _line_bytes(text):
-        return text + "\n"
-else:
-    def _line_bytes(text):
-        return (text + "\n").encode("ascii")
 
 
 class Emitter(object):
@@ -82,15 +96,23 @@ class Emitter(object):
         """Publish ``metrics``, a mapping of metric name to number, as one JSON line."""
         plain = plain_metrics(metrics)
         text = _text(plain)
+        if _ESCAPES_SLASHES and "\\/" in text:  # names seldom hold a "/": look first
+            text = _unescape_slashes(text)
         if self._fifo is None:
             stdout = sys.stdout
             stdout.write(text + "\n")
             stdout.flush()
         elif len(text) <= _SURELY_FITS:
-            self._write(_line_bytes(text))
+            # The text is ASCII: encode() (UTF-8, no codec looked up by name) gives its bytes;
+            # on Python 2 it is a str already, and stays one.
+            line = (text + "\n").encode()
+            try:
+                _os_write(self._fd, line)  # the common case, inline: one line, room in the pipe
+            except OSError:  # not open yet (fd -1), pipe full, reader gone: nothing was written
+                self._write(line)
         else:
             for line in _lines(plain):
-                self._write(_line_bytes(line))
+                self._write((line + "\n").encode())
 
     def _write(self, data):
         """One line into the FIFO, handled as _fastemit's Emitter._write_line does."""

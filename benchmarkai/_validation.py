@@ -41,9 +41,10 @@ def plain_metrics(metrics):
     """
     if type(metrics) is dict and metrics:
         for name, value in _iteritems(metrics):
-            kind = type(value)
+            if type(value) is float and type(name) is _text_type and name:
+                continue  # the common case, tested first
             if not (type(name) is _text_type and name
-                    and (kind is float or (kind is int and -_SMALL_INT < value < _SMALL_INT))):
+                    and type(value) is int and -_SMALL_INT < value < _SMALL_INT):
                 break
         else:
             return metrics

@@ -5,6 +5,7 @@ import fractions
 import json
 import math
 import struct
+import subprocess
 import sys
 
 import pytest
@@ -145,7 +146,7 @@ def test_any_mapping_is_accepted(impl, capsys):
 
 
 @pytest.mark.parametrize("name", [
-    u"plain.name-with_chars/and:colons", u"quote\"backslash\\", u"\n\r\t\b\f\x00\x01\x1f\x7f",
+    u"plain.name-with_chars/and:colons", u"quote\"backslash\\", u"back\\/slash//", u"\n\r\t\b\f\x00\x01\x1f\x7f",
     u"caf\u00e9 \u6e2c\u8a66", u"\U0001F600 astral", u"lone \ud800 and \udfff surrogates",
     u"\u2028\u2029", u"x" * 3000,
 ], ids=lambda name: repr(name[:20]))
@@ -169,6 +170,25 @@ def test_names_are_escaped_right_every_step_and_past_any_cache(impl, capsys):
             assert json.loads(line, object_pairs_hook=collections.OrderedDict) == metrics
             if impl.name != "python":
                 assert line == canonical(metrics)
+
+
+# The fallback where json has no C encoder (c_make_encoder None): JSONEncoder.encode serves.
+_WITHOUT_C_ENCODER = """
+import collections, json, json.encoder, sys
+json.encoder.c_make_encoder = None
+sys.modules["ujson"] = None
+from benchmarkai import _fallback
+print(_fallback._json_text(json.loads(sys.argv[1], object_pairs_hook=collections.OrderedDict)))
+"""
+
+
+def test_the_json_fallback_writes_json_s_text_with_or_without_its_c_encoder():
+    from benchmarkai import _fallback
+    metrics = collections.OrderedDict([(u"caf\u00e9 \"/\\/", 0.1), (u"nan", float("nan")),
+                                       (u"-inf", float("-inf")), (u"big", -2 ** 70), (u"small", 1e-07)])
+    assert _fallback._json_text(metrics) == canonical(metrics)
+    out = subprocess.check_output([sys.executable, "-c", _WITHOUT_C_ENCODER, canonical(metrics)])
+    assert out.decode().strip() == canonical(metrics)
 
 
 def test_a_str_subclass_name_is_written_as_its_characters(impl, capsys):
