@@ -2,14 +2,15 @@
 benchmarkai-client-lib 0.1.
 
 FIFO mode: a real FIFO with a reader process draining it. Each subject runs in a child
-process of its own, which times, in alternating rounds, the subject and the limit: os.write
+process of its own, which times, in alternation, the subject and the limit: os.write
 of the same line's bytes, pre-serialized, to the same FIFO. Subjects: the compiled emit
 (cython), the fallback with ujson (python) and with json (python-json), orjson.dumps +
-os.write (when orjson is installed: timed in the cython child, in the same rounds) and
+os.write (when orjson is installed: timed in the cython child, alternating with it) and
 benchmarkai-client-lib 0.1 from PyPI, installed in a virtualenv of its own (same package
 name) and timed by this same script there. Metrics are dicts of 1, 3 and 10 full-precision
 floats. Children run one after another, and the load may change between them: a subject is
-compared with 0.1 through each one's multiple of the limit timed beside it.
+compared with 0.1 through each one's multiple of the limit timed beside it, and each subject
+gets a child in each of --rounds rounds, of which the least times count.
 
 Stdout mode, stdout going to /dev/null: the same implementations against
 ``print(json.dumps(m)); sys.stdout.flush()``.
@@ -18,7 +19,7 @@ With --callgrind (valgrind installed), also instructions per call in user space,
 other load on the machine changes: each subject runs N and 2N calls under
 valgrind --tool=callgrind, and the difference is divided by N.
 
-    python benchmarks/emit_speed.py [--calls N] [--repeats R] [--callgrind]
+    python benchmarks/emit_speed.py [--calls N] [--repeats R] [--rounds N] [--callgrind]
 
 Python 3 only (it makes a virtualenv with the venv module); the children need only the
 standard library, benchmarkai and, where named, ujson or orjson.
@@ -162,6 +163,14 @@ def instructions(subject, options, mode, keys):
     return (counts[1] - counts[0]) / float(options.callgrind_calls)
 
 
+def keep_best(results, subject, timed):
+    """Fold one child's figures into ``results``, keeping the least time for each."""
+    for keys, figures in timed.items():
+        best = results.setdefault(subject, {}).setdefault(keys, {})
+        for name, ns in figures.items():
+            best[name] = min(ns, best.get(name, ns))
+
+
 def cell(ns, limit=None, v01=None):
     text = "%6.0f" % ns
     if limit:
@@ -231,6 +240,8 @@ def main():
     parser.add_argument("--calls", type=int, default=5000, help="calls per timing (default 5000)")
     parser.add_argument("--repeats", type=int, default=25,
                         help="timings per figure, the best counts: many short ones ride out bursts of load")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="children per subject, one per round, the best figures count (default 3)")
     parser.add_argument("--callgrind", action="store_true", help="also count instructions per call")
     parser.add_argument("--callgrind-calls", type=int, default=1000)
     parser.add_argument("--v01-venv", default=os.path.join(
@@ -258,11 +269,14 @@ def main():
     reader = subprocess.Popen([sys.executable, "-c", drain, options.fifo])
     keep = os.open(options.fifo, os.O_WRONLY)  # the reader sees no EOF between two children
     try:
-        fifo = dict((s, run(s, options, "fifo", rival=have_orjson and s == "cython" and "orjson")[0])
-                    for s in FIFO_SUBJECTS)
-        stdout = dict((s, run(s, options, "stdout")[0]) for s in STDOUT_SUBJECTS)
-        print("Python %s, %d calls x %d repeats (best); %s"
-              % (sys.version.split()[0], options.calls, options.repeats, " ".join(os.uname()[2:3])))
+        fifo, stdout = {}, {}
+        for _ in range(options.rounds):  # every subject once a round: all see the same spells of load
+            for s in FIFO_SUBJECTS:
+                keep_best(fifo, s, run(s, options, "fifo", rival=have_orjson and s == "cython" and "orjson")[0])
+            for s in STDOUT_SUBJECTS:
+                keep_best(stdout, s, run(s, options, "stdout")[0])
+        print("Python %s, %d calls x %d repeats x %d rounds (best); %s"
+              % (sys.version.split()[0], options.calls, options.repeats, options.rounds, " ".join(os.uname()[2:3])))
         fifo_table(fifo)
         stdout_table(stdout)
         if options.callgrind:
