@@ -41,10 +41,9 @@ def plain_metrics(metrics):
     """
     if type(metrics) is dict and metrics:
         for name, value in _iteritems(metrics):
-            if type(value) is float and type(name) is _text_type and name:
-                continue  # the common case, tested first
-            if not (type(name) is _text_type and name
-                    and type(value) is int and -_SMALL_INT < value < _SMALL_INT):
+            if type(name) is not _text_type or not name:
+                break
+            if type(value) is not float and not (type(value) is int and -_SMALL_INT < value < _SMALL_INT):
                 break
         else:
             return metrics

@@ -72,18 +72,19 @@ class Recorder(object):
                 os.kill(self.process.pid, signal.SIGKILL)
             except OSError:
                 pass
-        self.process.wait()
-        self._watchdog.cancel()
-        self.process.stderr.close()
+        self._reap()
 
     def finish(self):
         """Wait for EOF; assert the reader ended by itself; return what it recorded."""
-        self.process.wait()
-        self._watchdog.cancel()
-        self.process.stderr.close()
+        self._reap()
         assert self.process.returncode == 0, "the reader was killed or failed: %s" % self.process.returncode
         with open(self.record, "rb") as record:
             return record.read()
+
+    def _reap(self):
+        self.process.wait()
+        self._watchdog.cancel()
+        self.process.stderr.close()
 
 
 def report(capsys, text):
