@@ -6,9 +6,11 @@ and calls ``open()``, ``wait_for_room()`` and ``recover()`` only when they are n
 The descriptor stays non-blocking: a write of at most PIPE_BUF bytes goes into the pipe whole
 or fails with EAGAIN, so a writer needs to give up the GIL (to wait for room) only when the
 pipe is full. Processes that share the descriptor after a fork use the same code.
+
+Importing this needs nothing POSIX (stdout mode runs anywhere); fifo mode needs named pipes,
+that is os.mkfifo, os.O_NONBLOCK and fcntl, and without them the first open fails at once.
 """
 import errno
-import fcntl
 import os
 import select
 import stat
@@ -18,11 +20,20 @@ import time
 
 from benchmarkai import _config
 
+try:
+    import fcntl
+except ImportError:  # Windows: no named pipes either (see _require_named_pipes)
+    fcntl = None
+
 # The most bytes one write(2) to a pipe carries whole, never mixed with other writers' bytes.
 PIPE_BUF = getattr(select, "PIPE_BUF", 512)
 
 _PIPE_SIZE = 1 << 20
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031 if sys.platform.startswith("linux") else None)
+# What fifo mode needs of the platform, by name, each missing where named pipes do not exist.
+_NAMED_PIPES_MISSING = [name for name, present in [
+    ("os.mkfifo", hasattr(os, "mkfifo")), ("os.O_NONBLOCK", hasattr(os, "O_NONBLOCK")),
+    ("fcntl", fcntl is not None)] if not present]
 _monotonic = getattr(time, "monotonic", time.time)
 _poll = getattr(select, "poll", None)  # not on every macOS Python; select() serves there
 
@@ -61,6 +72,7 @@ class Fifo(object):
             if self.fd < 0:
                 if self._settings is None:
                     self._settings = _config.fifo_settings()
+                _require_named_pipes(self._settings.path)
                 self.fd = _open_when_ready(self._settings, start)
         return self.fd
 
@@ -110,6 +122,18 @@ def _open_when_ready(settings, start):
         if remaining <= 0:
             raise FifoNotCreatedInTimeError(_timeout_message(settings, missing))
         time.sleep(min(settings.step, remaining))
+
+
+def _require_named_pipes(path):
+    """Fail at once, naming the FIFO, where fifo mode cannot work (no waiting for it)."""
+    if _NAMED_PIPES_MISSING:
+        raise OSError(
+            errno.ENOSYS,
+            "BENCHMARK_AI=fifo needs named pipes, which this platform does not have (no %s); "
+            "use stdout mode (leave BENCHMARK_AI unset) to emit metrics here"
+            % ", ".join(_NAMED_PIPES_MISSING),
+            path,
+        )
 
 
 def _open_for_writing(path):

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import run
 
 import benchmarkai
 from benchmarkai import _config
@@ -227,3 +228,46 @@ def test_the_emitted_line_parses_in_the_reader_language(impl):
     loaded = json.loads(out)
     assert loaded[u"nan"] != loaded[u"nan"] and loaded[u"inf"] == float("inf")
 
+
+# Run before benchmarkai is imported: what a Python on Windows lacks, taken away.
+_WITHOUT_POSIX = """
+import os, select, sys
+sys.modules["fcntl"] = None  # import fcntl: ImportError
+if hasattr(select, "poll"):
+    del select.poll
+del os.mkfifo
+"""
+
+
+def test_import_and_stdout_mode_need_nothing_posix(impl):
+    """Bug: _fifo imported fcntl at the top and __init__ imported _fifo, so import benchmarkai
+    failed on Windows even in stdout mode, which 0.1 served there."""
+    code, out, err = run([sys.executable, "-c", _WITHOUT_POSIX + impl.code("benchmarkai.emit({'x': 1})")],
+                         env=impl.environ())
+    assert (code, out, err) == (0, '{"x":1}\n', "")
+
+
+def test_fifo_mode_without_named_pipes_fails_at_once_naming_the_fifo(impl, tmp_path):
+    """Where named pipes do not exist (no os.mkfifo, fcntl), the import still works, and each
+    emit in fifo mode raises at once an OSError naming the FIFO, instead of waiting the max
+    wait for a FIFO that can never be there."""
+    path = str(tmp_path / "metrics.fifo")
+    child = impl.code("""
+        import time
+        for attempt in range(2):
+            started = time.time()
+            try:
+                benchmarkai.emit({'x': 1})
+            except OSError as error:
+                print("%s %.2f %s" % (type(error).__name__, time.time() - started, error))
+    """)
+    code, out, err = run([sys.executable, "-c", _WITHOUT_POSIX + child], env=impl.environ(
+        BENCHMARK_AI="fifo", BENCHMARK_AI_FIFO_FILEPATH=path, BENCHMARK_AI_FIFO_MAX_WAIT_TIME="5"))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 2, out
+    for line in lines:
+        name, seconds, message = line.split(" ", 2)
+        assert name in ("OSError", "IOError") and float(seconds) < 1, line
+        assert path in message and "named pipes" in message and "os.mkfifo" in message, line
+    assert not os.path.exists(path)
