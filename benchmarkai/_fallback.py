@@ -100,8 +100,9 @@ class Emitter(object):
             text = _unescape_slashes(text)
         if self._fifo is None:
             stdout = sys.stdout
-            stdout.write(text + "\n")
-            stdout.flush()
+            if stdout is not None:  # None (pythonw, some services): dropped, as print() does
+                stdout.write(text + "\n")  # one call: a stream that fails never has half a line
+                stdout.flush()
         elif len(text) <= _SURELY_FITS:
             # The text is ASCII: encode() (UTF-8, no codec looked up by name) gives its bytes;
             # on Python 2 it is a str already, and stays one.

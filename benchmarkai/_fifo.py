@@ -6,9 +6,16 @@ and calls ``open()``, ``wait_for_room()`` and ``recover()`` only when they are n
 The descriptor stays non-blocking: a write of at most PIPE_BUF bytes goes into the pipe whole
 or fails with EAGAIN, so a writer needs to give up the GIL (to wait for room) only when the
 pipe is full. Processes that share the descriptor after a fork use the same code.
+
+Re-entrant: an emit from a signal handler may run in the middle of any of this, in the thread
+whose emit it interrupted (Python runs handlers between two bytecodes of the main thread).
+So the lock is an RLock, and whatever the interrupted call was doing (waiting for the FIFO or
+a reader) it checks, after each wait, whether the handler's emit did it meanwhile.
+
+Importing this needs nothing POSIX (stdout mode runs anywhere); fifo mode needs named pipes,
+that is os.mkfifo, os.O_NONBLOCK and fcntl, and without them the first open fails at once.
 """
 import errno
-import fcntl
 import os
 import select
 import stat
@@ -18,11 +25,20 @@ import time
 
 from benchmarkai import _config
 
+try:
+    import fcntl
+except ImportError:  # Windows: no named pipes either (see _require_named_pipes)
+    fcntl = None
+
 # The most bytes one write(2) to a pipe carries whole, never mixed with other writers' bytes.
 PIPE_BUF = getattr(select, "PIPE_BUF", 512)
 
 _PIPE_SIZE = 1 << 20
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031 if sys.platform.startswith("linux") else None)
+# What fifo mode needs of the platform, by name, each missing where named pipes do not exist.
+_NAMED_PIPES_MISSING = [name for name, present in [
+    ("os.mkfifo", hasattr(os, "mkfifo")), ("os.O_NONBLOCK", hasattr(os, "O_NONBLOCK")),
+    ("fcntl", fcntl is not None)] if not present]
 _monotonic = getattr(time, "monotonic", time.time)
 _poll = getattr(select, "poll", None)  # not on every macOS Python; select() serves there
 
@@ -41,8 +57,9 @@ class Fifo(object):
 
     def __init__(self, settings=None):
         self._settings = settings  # None: read BENCHMARK_AI_FIFO_* on first open
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered only by an emit from a signal handler
         self._lock_pid = os.getpid()
+        self._first_fd = {}  # "fd": the descriptor the first open kept; set once, by setdefault
         self.fd = -1
         self.generation = 0  # counts recoveries, so concurrent callers recover once
 
@@ -50,7 +67,7 @@ class Fifo(object):
         """The lock, new in a forked child: a fork while another thread held it (waiting for
         a reader) must not leave the child a copy that nobody will ever release."""
         if self._lock_pid != os.getpid():
-            self._lock = threading.Lock()
+            self._lock = threading.RLock()
             self._lock_pid = os.getpid()
         return self._lock
 
@@ -61,23 +78,42 @@ class Fifo(object):
             if self.fd < 0:
                 if self._settings is None:
                     self._settings = _config.fifo_settings()
-                self.fd = _open_when_ready(self._settings, start)
+                _require_named_pipes(self._settings.path)
+                fd = _open_when_ready(self._settings, start, self._is_open)
+                if fd is not None:
+                    # A signal handler's emit may also have opened it after this call's
+                    # open(2) (its own wait saw no descriptor yet): setdefault, one step no
+                    # handler can cut in two, keeps one of the two; the other is closed.
+                    kept = self._first_fd.setdefault("fd", fd)
+                    if kept != fd:
+                        os.close(fd)
+                    self.fd = kept
         return self.fd
+
+    def _is_open(self):
+        return self.fd >= 0
 
     def recover(self, generation):
         """After EPIPE at ``generation``: wait for a new reader and move ``fd`` onto its pipe."""
         start = _monotonic()
+
+        def recovered():  # by another thread, or by a signal handler's emit meanwhile
+            return generation != self.generation
+
         with self._locked():
-            if generation != self.generation:
-                return  # another thread already recovered
-            new_fd = _open_when_ready(self._settings, start)
+            new_fd = _open_when_ready(self._settings, start, recovered)
+            if new_fd is None:
+                return
             try:
                 # The old pipe is released only now, with the new one in place, so the lines
                 # still in it stay for the new reader.
-                _dup2_non_inheritable(new_fd, self.fd)
+                if not recovered():  # a handler's emit may have, while new_fd was opened
+                    _dup2_non_inheritable(new_fd, self.fd)
+                    # Not "+= 1": a handler's emit that recovered between the check and here
+                    # moved fd onto the same new pipe, and the recovery still counts once.
+                    self.generation = generation + 1
             finally:
                 os.close(new_fd)
-            self.generation += 1
 
 
 def wait_for_room(fd):
@@ -95,10 +131,12 @@ def wait_for_room(fd):
             raise
 
 
-def _open_when_ready(settings, start):
-    """A non-blocking write descriptor on the FIFO, once it exists and a reader has it open."""
+def _open_when_ready(settings, start, done):
+    """A non-blocking write descriptor on the FIFO, once it exists and a reader has it open;
+    or None, opening nothing, as soon as ``done()`` says the job is done: by another thread
+    before this one had the lock, or by a signal handler's emit that ran during a wait here."""
     deadline = start + settings.max_wait
-    while True:
+    while not done():
         try:
             return _open_for_writing(settings.path)
         except OSError as error:
@@ -110,6 +148,19 @@ def _open_when_ready(settings, start):
         if remaining <= 0:
             raise FifoNotCreatedInTimeError(_timeout_message(settings, missing))
         time.sleep(min(settings.step, remaining))
+    return None
+
+
+def _require_named_pipes(path):
+    """Fail at once, naming the FIFO, where fifo mode cannot work (no waiting for it)."""
+    if _NAMED_PIPES_MISSING:
+        raise OSError(
+            errno.ENOSYS,
+            "BENCHMARK_AI=fifo needs named pipes, which this platform does not have (no %s); "
+            "use stdout mode (leave BENCHMARK_AI unset) to emit metrics here"
+            % ", ".join(_NAMED_PIPES_MISSING),
+            path,
+        )
 
 
 def _open_for_writing(path):

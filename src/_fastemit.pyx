@@ -409,8 +409,9 @@ cdef class Emitter:
         else:
             line = PyBytes_FromStringAndSize(buf.data, buf.length)
         stdout = sys.stdout
-        stdout.write(line)
-        stdout.flush()
+        if stdout is not None:  # None (pythonw, some services): dropped, as print() does
+            stdout.write(line)  # one call: a stream that fails never has half a line
+            stdout.flush()
         return 0
 
     cdef int _write_lines(self, Buffer *buf, bint one_line) except -1:

@@ -920,3 +920,179 @@ def test_fifo_mode_writes_nothing_to_stdout(impl, fifo_path, start_reader):
     '''
     run_child(impl, code, **fifo_env(fifo_path, mode="FiFo"))  # checks that stdout stayed empty
     assert_writers_intact(reader.finish(), {"w0": workload(0, 20, 5)})
+
+
+# --- Re-entrant: an emit from a signal handler while the interrupted emit waits ---
+
+# Child code: fds_on, and a SIGALRM handler that emits HANDLER_METRICS through the public emit
+# and keeps what came of it (error, seconds) in ``handled``.
+SIGNAL_PRELUDE = inspect.getsource(fds_on) + '''
+import signal
+handled = []
+HANDLER_METRICS = {"handler": 1}
+
+
+def on_alarm(signum, frame):
+    handled.append(timed_emit(HANDLER_METRICS))
+
+
+signal.signal(signal.SIGALRM, on_alarm)
+'''
+
+
+def run_signal_child(impl, code, **variables):
+    """run_child with SIGNAL_PRELUDE; a deadlock fails it when the child is killed."""
+    return run_child(impl, SIGNAL_PRELUDE + textwrap.dedent(code), timeout=20, **variables)
+
+
+@pytest.mark.parametrize("late", ["created", "opened"])
+def test_emit_from_a_signal_handler_during_the_first_open(impl, tmp_path, start_reader, late):
+    """Bug: the handler's emit blocked on the FIFO lock that the interrupted first open held
+    (waiting for a late FIFO or reader), and the process hung. Now the handler's emit waits
+    for the reader itself, the interrupted open takes its descriptor (one, not two), and both
+    lines arrive: the handler's first, within the max wait."""
+    path = str(tmp_path / "metrics.fifo")
+    if late == "opened":
+        os.mkfifo(path)
+    reader = start_reader(path, "--create-after" if late == "created" else "--open-after", 1.0)
+    result = run_signal_child(impl, '''
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        main = timed_emit({"main": 1})
+        report(main=main, handled=handled, fds=len(fds_on(PATH)))
+    ''', **fifo_env(path, max_wait=8, step=0.05))
+    assert result["main"]["error"] is None and len(result["handled"]) == 1, result
+    assert result["handled"][0]["error"] is None, result
+    assert result["handled"][0]["seconds"] >= 0.2, result  # the handler ran while no reader was there
+    assert result["main"]["seconds"] < 8, result
+    assert result["fds"] == 1, "two descriptors on the FIFO: %s" % result
+    assert parse_lines(reader.finish()) == [[("handler", 1)], [("main", 1)]]
+
+
+def test_emit_from_a_signal_handler_while_waiting_for_a_new_reader(impl, tmp_path, start_reader):
+    """Bug: after EPIPE the interrupted emit held the FIFO lock while waiting for a new reader,
+    and the handler's emit (EPIPE too) blocked on it forever. Now the handler's emit recovers,
+    the interrupted one sees that it did (and does not switch pipes again), and the new reader
+    gets both lines."""
+    path = str(tmp_path / "metrics.fifo")
+    go = str(tmp_path / "go")
+    os.mkfifo(path)
+    first = start_reader(path, "--exit-after", 1)
+    child = Background(run_signal_child, impl, '''
+        benchmarkai.emit({"first": 1})
+        deadline = time.time() + 15
+        while not os.path.exists(os.environ["TEST_GO"]):  # until the first reader is gone
+            assert time.time() < deadline
+            time.sleep(0.01)
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        main = timed_emit({"main": 1})  # EPIPE, then a wait for the second reader
+        report(main=main, handled=handled, fds=len(fds_on(PATH)))
+    ''', TEST_GO=go, **fifo_env(path, max_wait=8, step=0.05))
+    assert parse_lines(first.finish()) == [[("first", 1)]]
+    open(go, "w").close()
+    second = start_reader(path, "--open-after", 1.0)
+    result = child.result()
+    assert result["main"]["error"] is None and len(result["handled"]) == 1, result
+    assert result["handled"][0]["error"] is None and result["handled"][0]["seconds"] >= 0.2, result
+    assert result["fds"] == 1, result
+    assert parse_lines(second.finish()) == [[("handler", 1)], [("main", 1)]]
+
+
+def test_emit_from_a_signal_handler_while_waiting_for_room(impl, fifo_path, start_reader):
+    """An emit from a signal handler while the interrupted emit waits for room in a full pipe
+    (a stalled reader): it waits for room too, and every line of both arrives whole, once.
+    The timer ticks until a tick finds emit waiting for room (the interrupted frame); the
+    handler's line is PIPE_BUF bytes, so it cannot slip into room too small for that line."""
+    handler_metrics = {"handler." + "x" * (PIPE_BUF - 15): 1}
+    reader = start_reader(fifo_path, "--stall", 2.0)
+    result = run_signal_child(impl, '''
+        HANDLER_METRICS = {"handler." + "x" * (%d - 15): 1}
+
+        def on_alarm_while_waiting(signum, frame):
+            if frame.f_code.co_name == "wait_for_room" and not handled:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                on_alarm(signum, frame)
+
+        signal.signal(signal.SIGALRM, on_alarm_while_waiting)
+        benchmarkai.emit({"opened": 1})  # back once the reader has the FIFO open: its stall begins
+        signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
+        for metrics in workload(0, 200, 1):  # 1.4 MB: more than the pipe holds
+            benchmarkai.emit(metrics)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        report(handled=handled)
+    ''' % PIPE_BUF, **fifo_env(fifo_path))
+    assert len(result["handled"]) == 1 and result["handled"][0]["error"] is None, result
+    assert_writers_intact(reader.finish(), {
+        "opened": [{"opened": 1}], "w0": workload(0, 200, 1), "handler": [handler_metrics]})
+
+
+def test_emit_from_a_signal_handler_while_another_thread_opens(impl, fifo_path, start_reader):
+    """The lock still keeps threads apart: a thread waits for the reader inside the first
+    open, the main thread's emit waits for the lock, and a signal handler's emit interrupts
+    that wait. All three lines arrive, through one descriptor."""
+    reader = start_reader(fifo_path, "--open-after", 1.0)
+    result = run_signal_child(impl, '''
+        import threading
+        thread = threading.Thread(target=benchmarkai.emit, args=({"thread": 1},))
+        thread.start()
+        time.sleep(0.2)  # the thread now waits for the reader, holding the lock
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        main = timed_emit({"main": 1})
+        thread.join()
+        report(main=main, handled=handled, fds=len(fds_on(PATH)))
+    ''', **fifo_env(fifo_path, max_wait=8, step=0.05))
+    assert result["main"]["error"] is None and len(result["handled"]) == 1, result
+    assert result["handled"][0]["error"] is None and result["fds"] == 1, result
+    assert_writers_intact(reader.finish(), {
+        "thread": [{"thread": 1}], "main": [{"main": 1}], "handler": [{"handler": 1}]})
+
+
+@pytest.mark.parametrize("step", ["open", "recover"])
+def test_signal_handler_emit_between_open_and_keeping_the_descriptor(impl, tmp_path, step):
+    """A signal sent by the process to itself right after the FIFO was opened (the first open,
+    or a recovery's open after EPIPE), before the interrupted call has kept the descriptor:
+    the handler's emit, seeing no descriptor yet (or still the dead pipe), opens one too.
+    Bugs: two descriptors left on the FIFO (one leaked), a line lost, a recovery made twice.
+    The recovery is from a reader that made a new FIFO at the path, as a restarted sidecar
+    does (a new reader of the same FIFO would revive the old descriptor's pipe)."""
+    code = '''
+        from benchmarkai import _fifo
+        from benchmarkai._config import FifoSettings
+
+        read_fds = [os.open(PATH, os.O_RDONLY | os.O_NONBLOCK)]
+        armed = []
+        real_open_for_writing = _fifo._open_for_writing
+
+        def open_then_signal(path):
+            if armed and not read_fds:  # the new reader, on a FIFO of its own
+                os.mkfifo(PATH)
+                read_fds.append(os.open(PATH, os.O_RDONLY | os.O_NONBLOCK))
+            fd = real_open_for_writing(path)
+            if armed:
+                armed.pop()
+                os.kill(os.getpid(), signal.SIGALRM)  # the handler runs before this returns
+            return fd
+
+        _fifo._open_for_writing = open_then_signal
+        fifo = _fifo.Fifo(FifoSettings(PATH, 5.0, 0.01))
+        emit = type(benchmarkai.emit.__self__)(fifo).emit  # this implementation's Emitter
+
+        def on_alarm(signum, frame):
+            handled.append(emit({"handler": 1}))
+
+        signal.signal(signal.SIGALRM, on_alarm)
+        if os.environ["TEST_STEP"] == "recover":
+            emit({"before": 1})
+            os.close(read_fds.pop())  # the next write meets EPIPE
+            os.unlink(PATH)
+        armed.append(True)
+        emit({"main": 1})
+        report(handled=len(handled), generation=fifo.generation, fds=len(fds_on(PATH)),
+               data=os.read(read_fds[0], 4096).decode("ascii"))
+    '''
+    path = str(tmp_path / "metrics.fifo")
+    os.mkfifo(path)
+    result = run_signal_child(impl, code, TEST_STEP=step, **fifo_env(path))
+    recovered = step == "recover"
+    assert result["handled"] == 1 and result["fds"] == 2, result  # the reader's, and one to write
+    assert result["generation"] == int(recovered), result
+    assert result["data"] == '{"handler":1}\n{"main":1}\n'

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import run
 
 import benchmarkai
 from benchmarkai import _config
@@ -65,6 +66,70 @@ def test_stdout_mode_works_under_redirect_stdout(impl):
     with contextlib.redirect_stdout(target):
         impl.emitter().emit({u"a": 1.5})
     assert target.getvalue() == '{"a":1.5}\n'
+
+
+class _Stdout(object):
+    """A stand-in sys.stdout that records each write() and flush(), or raises ``error`` from
+    the call named ``failing``."""
+
+    def __init__(self, failing=None, error=None):
+        self.calls = []
+        self._failing = failing
+        self._error = error
+
+    def write(self, text):
+        self.calls.append(("write", text))
+        if self._failing == "write":
+            raise self._error
+
+    def flush(self):
+        self.calls.append(("flush",))
+        if self._failing == "flush":
+            raise self._error
+
+
+def _emit_to(stdout, emit, metrics):
+    saved = sys.stdout
+    sys.stdout = stdout
+    try:
+        emit(metrics)
+    finally:
+        sys.stdout = saved
+
+
+def test_no_stdout_drops_the_line_as_print_does(impl, capsys):
+    """Bug: with sys.stdout None (pythonw, some services) emit raised AttributeError; print()
+    drops the line, and so must emit."""
+    emit = impl.emitter().emit
+    _emit_to(None, emit, {u"dropped": 1})
+    emit({u"after": 2})
+    assert capsys.readouterr().out == '{"after":2}\n'
+
+
+def test_the_line_goes_to_stdout_in_one_write_then_a_flush(impl):
+    """A stream that fails mid-line can never hold half of it: the whole line (its newline
+    included) is one write() call, as print() would not do (it writes "\n" apart)."""
+    stdout = _Stdout()
+    _emit_to(stdout, impl.emitter().emit, {u"b": 0.5})
+    assert [call[0] for call in stdout.calls] == ["write", "flush"]
+    assert stdout.calls[0][1] in (u'{"b":0.5}\n', b'{"b":0.5}\n')
+
+
+@pytest.mark.parametrize("failing", ["write", "flush"])
+def test_a_failing_stdout_passes_its_own_error_on(impl, failing):
+    """The stream's own exception, not one of ours (and not swallowed as for None)."""
+    error = IOError(32, "Broken pipe")
+    with pytest.raises(IOError) as caught:
+        _emit_to(_Stdout(failing, error), impl.emitter().emit, {u"a": 1})
+    assert caught.value is error
+
+
+def test_a_closed_stdout_passes_its_error_on(impl):
+    closed = io.StringIO() if sys.version_info >= (3,) else io.BytesIO()
+    closed.close()
+    with pytest.raises(ValueError) as caught:
+        _emit_to(closed, impl.emitter().emit, {u"a": 1})
+    assert "closed file" in str(caught.value)
 
 
 def test_a_stdout_line_is_flushed_before_emit_returns(impl):
@@ -162,3 +227,47 @@ def test_the_emitted_line_parses_in_the_reader_language(impl):
     code, out, err = impl.python("benchmarkai.emit({'nan': float('nan'), 'inf': float('inf')})")
     loaded = json.loads(out)
     assert loaded[u"nan"] != loaded[u"nan"] and loaded[u"inf"] == float("inf")
+
+
+# Run before benchmarkai is imported: what a Python on Windows lacks, taken away.
+_WITHOUT_POSIX = """
+import os, select, sys
+sys.modules["fcntl"] = None  # import fcntl: ImportError
+if hasattr(select, "poll"):
+    del select.poll
+del os.mkfifo
+"""
+
+
+def test_import_and_stdout_mode_need_nothing_posix(impl):
+    """Bug: _fifo imported fcntl at the top and __init__ imported _fifo, so import benchmarkai
+    failed on Windows even in stdout mode, which 0.1 served there."""
+    code, out, err = run([sys.executable, "-c", _WITHOUT_POSIX + impl.code("benchmarkai.emit({'x': 1})")],
+                         env=impl.environ())
+    assert (code, out, err) == (0, '{"x":1}\n', "")
+
+
+def test_fifo_mode_without_named_pipes_fails_at_once_naming_the_fifo(impl, tmp_path):
+    """Where named pipes do not exist (no os.mkfifo, fcntl), the import still works, and each
+    emit in fifo mode raises at once an OSError naming the FIFO, instead of waiting the max
+    wait for a FIFO that can never be there."""
+    path = str(tmp_path / "metrics.fifo")
+    child = impl.code("""
+        import time
+        for attempt in range(2):
+            started = time.time()
+            try:
+                benchmarkai.emit({'x': 1})
+            except OSError as error:
+                print("%s %.2f %s" % (type(error).__name__, time.time() - started, error))
+    """)
+    code, out, err = run([sys.executable, "-c", _WITHOUT_POSIX + child], env=impl.environ(
+        BENCHMARK_AI="fifo", BENCHMARK_AI_FIFO_FILEPATH=path, BENCHMARK_AI_FIFO_MAX_WAIT_TIME="5"))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 2, out
+    for line in lines:
+        name, seconds, message = line.split(" ", 2)
+        assert name in ("OSError", "IOError") and float(seconds) < 1, line
+        assert path in message and "named pipes" in message and "os.mkfifo" in message, line
+    assert not os.path.exists(path)
