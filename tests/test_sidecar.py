@@ -11,6 +11,7 @@ import math
 import os
 import pty
 import random
+import re
 import select
 import signal
 import subprocess
@@ -101,6 +102,21 @@ def live_lines(err):
     return [line for line in err.splitlines() if line.startswith(LIVE)]
 
 
+def live_records(err):
+    """(the texts of the records shown live, how many more were folded, the texts of the lines
+    that fold them)."""
+    shown, folded, folds = [], 0, []
+    for line in live_lines(err):
+        text = line.split("] ", 1)[1]
+        match = re.match(r"\.\.\. (\d+) more lines?, the last: ", text)
+        if match:
+            folded += int(match.group(1))
+            folds.append(text)
+        else:
+            shown.append(text)
+    return shown, folded, folds
+
+
 # CMD reports where its FIFO is, and what it is, as the first line of its stdout.
 REPORT_FIFO = """
 import json, os, stat, sys
@@ -147,8 +163,11 @@ sys.stdout.write("CMD stdout\\n")
 
     emitted = [OrderedDict([("step", step), ("loss", loss)]) for step, loss in enumerate(losses, 1)]
     emitted.append(OrderedDict([("accuracy", 0.5), ("label", 1)]))
-    assert len(live_lines(err)) == len(emitted)
-    assert live_lines(err)[1].endswith("step=2 loss=%.6g" % losses[1])
+    # 41 records at once: the first 20 are shown, the rest folded into one line.
+    shown, folded, folds = live_records(err)
+    assert len(shown) == 20 and folded == len(emitted) - 20
+    assert shown[1] == "step=2 loss=%.6g" % losses[1]
+    assert folds[-1].endswith("the last: accuracy=0.5 label=1")
 
     rows = summary(err)
     assert list(rows) == ["step", "loss", "accuracy", "label"]
