@@ -207,7 +207,7 @@ class Sidecar(object):
                 if chunk:
                     self._take_lines(chunk)
             if self.folded and _monotonic() - self.live_second >= 1:
-                self._show_folded()
+                self._next_live_second()
             if exited_at is None:
                 if self.child.poll() is not None:
                     os.close(self.hold_fd)
@@ -222,7 +222,7 @@ class Sidecar(object):
         if self.pending:
             self._receive_malformed(self.pending, u"no newline at the end")
         if self.folded:
-            self._show_folded()
+            self._next_live_second()
 
     def _take_lines(self, chunk):
         """Receive the lines that ``chunk`` completes; keep the start of the next one."""
@@ -278,10 +278,8 @@ class Sidecar(object):
 
     def _show_live(self, results):
         """A live line for each result; those beyond LIVE_PER_SECOND in a second are folded."""
-        now = _monotonic()
-        if now - self.live_second >= 1:
-            self.live_second = now
-            self.live_shown = 0
+        if _monotonic() - self.live_second >= 1:
+            self._next_live_second()
         room = max(0, LIVE_PER_SECOND - self.live_shown)
         if room:
             self.live_shown += min(room, len(results))
@@ -290,10 +288,12 @@ class Sidecar(object):
             self.folded += len(results) - room
             self.last_folded = results[-1]
 
-    def _show_folded(self):
-        """One live line for the lines folded since the last shown, and the last of them."""
-        self._attempt("showing", self._show, [self._live(u"... %d more line%s, the last: %s" % (
-            self.folded, u"" if self.folded == 1 else u"s", _summary.result_text(self.last_folded)))])
+    def _next_live_second(self):
+        """Show the line that folds the lines not shown in the second that ends, if any, and
+        begin the next second."""
+        if self.folded:
+            self._attempt("showing", self._show, [self._live(u"... %d more line%s, the last: %s" % (
+                self.folded, u"" if self.folded == 1 else u"s", _summary.result_text(self.last_folded)))])
         self.folded = 0
         self.last_folded = None
         self.live_second = _monotonic()

@@ -200,7 +200,7 @@ class Tally(object):
                 lines.append(u"  line %d, %s: %s" % (number, problem, quoted))
         if self.others:
             lines.append(u"values that are not numbers, left out of the table:")
-            lines.extend(_columns([(u"metric", u"count", u"last")] + [
+            lines.extend(_columns([(u"metric", u"values", u"last")] + [
                 (name, u"%d" % count, brief(value)) for name, (count, value) in self.others.items()]))
         return lines
 
