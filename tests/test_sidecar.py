@@ -445,7 +445,8 @@ def test_an_int_beyond_the_doubles(impl, tmp_path, sidecars):
     """An OverflowError in the summary ended the sidecar, CMD abandoned, at 10**400."""
     code = """
 import sys
-benchmarkai.emit({"big": 10 ** 400, "small": -10 ** 400, "x": 1})
+from collections import OrderedDict
+benchmarkai.emit(OrderedDict([("big", 10 ** 400), ("small", -10 ** 400), ("x", 1)]))
 benchmarkai.emit({"big": 2, "x": 2})
 sys.exit(6)
 """
@@ -581,19 +582,22 @@ sys.exit(_sidecar.main())
 """
 
 
+PADDED = b'{"i": 1, "padding": "' + b"x" * 100 + b'"}\n'
+PADDED_PER_WRITE = (128 << 10) // len(PADDED)
+
+
 @COMPILED_AND_FALLBACK
 @pytest.mark.parametrize("part", ["parsing", "tallying", "showing"])
 def test_a_part_that_fails_is_said_once_and_the_fifo_is_read_on(impl, tmp_path, sidecars, part):
     """Any error in parsing, tallying or showing ended the sidecar, and CMD, blocked on the
-    full FIFO, failed after the max wait. CMD writes 8 MiB, far more than the pipe holds."""
+    full FIFO, failed after the max wait. CMD writes 4 MiB, far more than the pipe holds."""
     code = OPEN_FIFO + """
 benchmarkai.emit({"first": 1})
 time.sleep(0.2)  # read alone: the part fails from the next read on
-line = b'{"i": 1}\\n'
-for _ in range(64):
-    os.write(fd, line * ((128 << 10) // len(line)))
+for _ in range(32):
+    os.write(fd, %r * %d)
 sys.exit(3)
-"""
+""" % (PADDED, PADDED_PER_WRITE)
     jsonl = str(tmp_path / "metrics.jsonl")
     sidecar = Sidecar(impl, tmp_path, code, ["--jsonl", jsonl])
     sidecar.args[1:4] = ["-c", FAILING_SIDECAR, part, "run"]
@@ -604,7 +608,7 @@ sys.exit(3)
     assert "Traceback" not in err
     with open(jsonl) as lines:
         recorded = sum(1 for _ in lines)
-    lines_written = 1 + 64 * ((128 << 10) // 9)
+    lines_written = 1 + 32 * PADDED_PER_WRITE
     if part == "parsing":  # nothing more is done with the lines but count them
         assert recorded == 1 and "(the tally covers the first 1 of the %d lines read)" % lines_written in err
     else:
