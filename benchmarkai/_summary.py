@@ -3,8 +3,10 @@ metric, and how both are shown (a live line per record, a table with sparklines 
 import array
 import collections
 import decimal
+import itertools
 import json
 import math
+import operator
 import random
 import sys
 
@@ -140,35 +142,61 @@ class Tally(object):
 
     def add(self, results):
         """Count in parse_lines' results for the lines that follow those counted so far."""
-        series, last, numbers = self.series, self.last, NUMBERS
-        for number, result in enumerate(results, self.lines + 1):
-            if type(result) is Malformed:
-                self._add_malformed(number, result)
-                continue
-            for name, value in result.items():
-                if type(value) in numbers:
-                    try:
-                        series[name].append(value)
-                    except (KeyError, OverflowError):  # a new name; an int beyond the doubles
-                        self._add_number(name, value)
-                    last[name] = value
-                else:
-                    self._add_other(name, value)
+        if Malformed in set(map(type, results)):
+            self._add_one_by_one(results)
+        else:  # the common case, taken a column at a time: runs of records with as many metrics
+            for _, run in itertools.groupby(results, len):
+                self._add_run(list(run))
         self.lines += len(results)
         self.records = self.lines - self.malformed
 
-    def _add_number(self, name, value):
-        if name not in self.series:
-            self.series[name] = array.array("d")
-        self.series[name].append(_as_float(value))
+    def _add_run(self, records):
+        """Count in records that may all have the same names (the first one's)."""
+        names = list(records[0])
+        if not names:
+            return
+        try:
+            rows = list(map(operator.itemgetter(*names), records))
+        except KeyError:  # they have not
+            return self._add_one_by_one(records)
+        for name, column in zip(names, zip(*rows) if len(names) > 1 else [rows]):
+            values = None
+            if NUMBERS.issuperset(map(type, column)):
+                try:
+                    values = array.array("d", column)
+                except OverflowError:  # an int beyond the doubles
+                    pass
+            if values is None:
+                for value in column:
+                    self._add_value(name, value)
+                continue
+            if name in self.series:
+                self.series[name].extend(values)
+            else:
+                self.series[name] = values
+            self.last[name] = column[-1]
 
-    def _add_other(self, name, value):
-        counted = self.others.get(name)
-        if counted is None:
-            self.others[name] = [1, value]
+    def _add_one_by_one(self, results):
+        for number, result in enumerate(results, self.lines + 1):
+            if type(result) is Malformed:
+                self._add_malformed(number, result)
+            else:
+                for name, value in result.items():
+                    self._add_value(name, value)
+
+    def _add_value(self, name, value):
+        if type(value) in NUMBERS:
+            if name not in self.series:
+                self.series[name] = array.array("d")
+            self.series[name].append(_as_float(value))
+            self.last[name] = value
         else:
-            counted[0] += 1
-            counted[1] = value
+            counted = self.others.get(name)
+            if counted is None:
+                self.others[name] = [1, value]
+            else:
+                counted[0] += 1
+                counted[1] = value
 
     def _add_malformed(self, number, malformed):
         self.malformed += 1
