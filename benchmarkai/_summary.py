@@ -134,9 +134,10 @@ class Tally(object):
     def __init__(self):
         self.lines = 0
         self.records = 0
-        self.series = collections.OrderedDict()  # metric name -> array of its values as floats
+        self.names = collections.OrderedDict()  # every metric name, in the order they first came -> None
+        self.series = {}  # metric name -> array of its values as floats
         self.last = {}  # metric name -> its last numeric value, as received
-        self.others = collections.OrderedDict()  # metric name -> [how many values were not numbers, the last]
+        self.others = {}  # metric name -> [how many values were not numbers, the last]
         self.malformed = 0
         self.malformed_shown = []  # (line number, what is wrong, quoted line), the first few
 
@@ -155,6 +156,8 @@ class Tally(object):
         names = list(records[0])
         if not names:
             return
+        for name in names:
+            self.names.setdefault(name)
         try:
             rows = list(map(operator.itemgetter(*names), records))
         except KeyError:  # they have not
@@ -185,6 +188,7 @@ class Tally(object):
                     self._add_value(name, value)
 
     def _add_value(self, name, value):
+        self.names.setdefault(name)
         if type(value) in NUMBERS:
             if name not in self.series:
                 self.series[name] = array.array("d")
@@ -206,7 +210,10 @@ class Tally(object):
     def table(self, bars):
         """The summary table, as lines of text; ``bars`` are the sparkline's eight levels."""
         rows = [(u"metric", u"count", u"last", u"min", u"mean", u"max", u"series")]
-        for name, values in self.series.items():
+        for name in self.names:
+            if name not in self.series:
+                continue
+            values = self.series[name]
             finite = list(filter(_is_finite, values))
             if finite:
                 lowest, mean, highest = (figure(min(finite)), figure(math.fsum(finite) / len(finite)),
@@ -229,7 +236,8 @@ class Tally(object):
         if self.others:
             lines.append(u"values that are not numbers, left out of the table:")
             lines.extend(_columns([(u"metric", u"values", u"last")] + [
-                (name, u"%d" % count, brief(value)) for name, (count, value) in self.others.items()]))
+                (name, u"%d" % self.others[name][0], brief(self.others[name][1]))
+                for name in self.names if name in self.others]))
         return lines
 
 

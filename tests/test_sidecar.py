@@ -645,7 +645,7 @@ os.write(fd, b'{"early_stop": false, "loss": 0.25, "accuracy": 20.5}\\n')
     assert shown[3] == "early_stop=false loss=0.25 accuracy=20.5"
     assert "4 records and 0 malformed lines" in err
     rows = summary(err)
-    assert list(rows) == ["loss", "accuracy"] and rows["loss"][:2] == ["2", "0.25"]
+    assert list(rows) == ["accuracy", "loss"] and rows["loss"][:2] == ["2", "0.25"]  # the order names came in
     others = err.split("values that are not numbers, left out of the table:\n", 1)[1].splitlines()
     assert [line.split()[:2] for line in others] == [
         ["metric", "values"], ["accuracy", "1"], ["batch", "1"], ["train_loss", "1"], ["early_stop", "2"],

@@ -1,17 +1,18 @@
-"""The sidecar's bulk parse (_summary.parse_lines) against a json.loads of each line alone.
+"""The sidecar's bulk parse and tally against doing the same one line at a time.
 
 parse_lines reads a whole read's lines with one json.loads; these tests make sure that no mix
 of lines can make it see other records than the lines hold one by one: a line holding two
 objects beside lines that close each other's brackets or strings would otherwise be taken for
 three records. In-process: what is tested is a pure function of the lines, whichever
-implementation wrote them.
+implementation wrote them. Tally.add takes runs of records with the same names a column at a
+time: it must count exactly what a record-by-record tally counts.
 """
 import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarkai._summary import Malformed, parse_lines
+from benchmarkai._summary import Malformed, Tally, parse_lines
 
 # Lines that, joined with commas, make valid JSON of wrong lines: one line with two objects,
 # two lines that make one; and good lines.
@@ -55,3 +56,30 @@ def test_what_is_wrong_with_a_line():
                                                           "nested too deeply"]
     assert [result.line for result in results[:4]] == lines[:4]
     assert results[4] == {"k": "v"}
+
+
+VALUES = st.one_of(st.integers(), st.floats(), st.just(10 ** 400), st.just(-10 ** 400), st.booleans(), st.none(),
+                   st.text(max_size=3), st.lists(st.integers(), max_size=2))
+RECORDS = st.lists(st.one_of(st.dictionaries(st.sampled_from("abc"), VALUES),
+                             st.builds(Malformed, st.just(u"not JSON"), st.binary(max_size=3))), max_size=40)
+
+
+def tallied(tally):
+    """What a tally holds, comparable (NaN compares equal to NaN as its repr)."""
+    series = sorted((name, repr(list(values))) for name, values in tally.series.items())
+    return (list(tally.names), tally.malformed, series, repr(sorted(tally.last.items())),
+            repr(sorted(tally.others.items())), tally.malformed_shown)
+
+
+@settings(max_examples=300, deadline=None)
+@given(RECORDS, st.lists(st.integers(0, 40), max_size=4))
+def test_tally_by_columns_equals_record_by_record(results, cuts):
+    """The column path must keep each series in order, leave bools and other values out of the
+    numbers, turn an int beyond the doubles into an infinity, keep the last value as received."""
+    by_columns, one_by_one = Tally(), Tally()
+    bounds = [0] + sorted(set(cuts)) + [len(results)]
+    for start, end in zip(bounds, bounds[1:]):
+        by_columns.add(results[start:end])
+    one_by_one._add_one_by_one(results)
+    assert tallied(by_columns) == tallied(one_by_one)
+    assert (by_columns.lines, by_columns.records) == (len(results), len(results) - one_by_one.malformed)
