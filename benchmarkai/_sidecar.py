@@ -29,13 +29,13 @@ READ_SIZE = LONGEST_LINE
 LIVE_PER_SECOND = 20  # live lines shown in a second; those that come faster are folded into one
 TOO_LONG = u"longer than %d bytes" % LONGEST_LINE
 # Each part of the work, and what is left undone once it failed.
-PARTS = dict([
-    ("parsing", u"from now on the lines are only counted, not tallied, shown or recorded"),
-    ("tallying", u"the summary covers only the lines before"),
-    ("showing", u"no more lines are shown as they come"),
-    ("recording", u"no more lines are written to the --jsonl file"),
-    ("summing up", u"no summary"),
-])
+PARTS = {
+    "parsing": u"from now on the lines are only counted, not tallied, shown or recorded",
+    "tallying": u"the summary covers only the lines before",
+    "showing": u"no more lines are shown as they come",
+    "recording": u"no more lines are written to the --jsonl file",
+    "summing up": u"no summary",
+}
 FORWARDED = (signal.SIGINT, signal.SIGTERM)
 EXIT_USAGE = 2
 # As a shell's: CMD was not found, or could not be executed.
@@ -113,7 +113,7 @@ class Sidecar(object):
         self.dropping = False  # the rest of a line longer than LONGEST_LINE is dropped up to its newline
         self.live_second = 0.0  # when the second began in which live lines are being counted
         self.live_shown = 0  # live lines shown in that second
-        self.folded = 0  # lines not shown live since, and the last of them (result, line)
+        self.folded = 0  # lines not shown live in that second, and the last of them (parsed)
         self.last_folded = None
         self.child = None
         self.own_group = False  # CMD runs in a process group of its own
@@ -291,13 +291,16 @@ class Sidecar(object):
     def _next_live_second(self):
         """Show the line that folds the lines not shown in the second that ends, if any, and
         begin the next second."""
-        if self.folded:
-            self._attempt("showing", self._show, [self._live(u"... %d more line%s, the last: %s" % (
-                self.folded, u"" if self.folded == 1 else u"s", _summary.result_text(self.last_folded)))])
+        if self.folded and "showing" in self.parts:
+            self._attempt("showing", self._show_folded)
         self.folded = 0
         self.last_folded = None
         self.live_second = _monotonic()
         self.live_shown = 0
+
+    def _show_folded(self):
+        self._show([self._live(u"... %d more line%s, the last: %s" % (
+            self.folded, u"" if self.folded == 1 else u"s", _summary.result_text(self.last_folded)))])
 
     def _live(self, text):
         return u"[benchmarkai +%.2fs] %s" % (_monotonic() - self.start, text)
@@ -305,15 +308,14 @@ class Sidecar(object):
     def _record(self, results, lines):
         """Write each line to the --jsonl file, with the time it came: a JSON object as it was
         received, else the line as a JSON string."""
-        received = repr(time.time()).encode("ascii")
-        entry = b'{"received": ' + received + b', "metrics": '
+        received = b'{"received": ' + repr(time.time()).encode("ascii")
         entries = []
         for result, line in zip(results, lines):
             if type(result) is _summary.Malformed:
-                entries.append(b'{"received": ' + received + b', "malformed": '
-                               + json.dumps(line.decode("utf-8", "replace")).encode("ascii") + b"}\n")
+                line = json.dumps(line.decode("utf-8", "replace")).encode("ascii")
+                entries.extend((received, b', "malformed": ', line, b"}\n"))
             else:
-                entries.extend((entry, line, b"}\n"))
+                entries.extend((received, b', "metrics": ', line, b"}\n"))
         self.jsonl.write(b"".join(entries))
         self.jsonl.flush()  # a crash of ours loses nothing
 
