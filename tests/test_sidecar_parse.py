@@ -9,7 +9,7 @@ time: it must count exactly what a record-by-record tally counts.
 """
 import json
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarkai._summary import Malformed, Tally, parse_lines
@@ -36,7 +36,7 @@ def as_compared(result):
     return "malformed" if isinstance(result, Malformed) else result
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))  # a loaded machine is slow
 @given(st.one_of(st.lists(st.sampled_from(TRICKY), max_size=8), st.lists(st.sampled_from(TRICKY + ODD), max_size=30)))
 def test_bulk_parse_equals_parsing_each_line_alone(lines):
     """A line with two objects, beside lines that close each other's brackets, was counted as
@@ -71,7 +71,7 @@ def tallied(tally):
             repr(sorted(tally.others.items())), tally.malformed_shown)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))  # a loaded machine is slow
 @given(RECORDS, st.lists(st.integers(0, 40), max_size=4))
 def test_tally_by_columns_equals_record_by_record(results, cuts):
     """The column path must keep each series in order, leave bools and other values out of the
