@@ -15,7 +15,8 @@ rounds (the least times count, so a burst of other load on the machine counts le
 
 Lines/s read is the emits over the time from the first emit to the reader's exit (for the
 sidecar, that includes its summary). The writer's slow-down is its time under the reader over
-its time under cat.
+its time under cat. The reader's CPU seconds (user + system; for the sidecar, without the
+writer's, its child) depend less on the other load on the machine than the times do.
 
     python benchmarks/sidecar_speed.py [--emits N] [--rounds N] [--before DIR]
 
@@ -24,6 +25,7 @@ Python 3, with benchmarkai installed with its compiled module (``cat`` from core
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -50,12 +52,21 @@ def write(emits, report):
     for step in range(emits):
         emit({"step": step, "loss": 1.0 / (step + 1)})
     end = time.time()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     with open(report, "w") as out:
-        json.dump({"start": start, "end": end}, out)
+        json.dump({"start": start, "end": end, "cpu": usage.ru_utime + usage.ru_stime}, out)
+
+
+def wait(process):
+    """Wait for ``process``; its CPU seconds, and those of the children it waited for."""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_once(reader, options, directory):
-    """(seconds from the first emit to the reader's exit, the writer's seconds) for one run."""
+    """(seconds from the first emit to the reader's exit, the writer's seconds, the reader's
+    CPU seconds) for one run."""
     report = os.path.join(directory, "report.json")
     writer = [sys.executable, os.path.abspath(__file__), "--writer", str(options.emits), "--report", report]
     environ = dict(os.environ, BENCHMARK_AI_PURE_PYTHON="0")
@@ -63,13 +74,13 @@ def run_once(reader, options, directory):
     with open(os.devnull, "w") as null, open(err_path, "w") as err:
         if reader == "alone":
             subprocess.check_call(writer, env=dict(environ, BENCHMARK_AI="stdout"), stdout=null)
-            done = None
+            done = reader_cpu = None
         elif reader == "cat":
             fifo = os.path.join(directory, "metrics.fifo")
             os.mkfifo(fifo)
             cat = subprocess.Popen(["cat", fifo], stdout=null)
             emitter = subprocess.Popen(writer, env=dict(environ, BENCHMARK_AI="fifo", BENCHMARK_AI_FIFO_FILEPATH=fifo))
-            cat.wait()
+            reader_cpu = wait(cat)
             done = time.time()
             if emitter.wait() or cat.returncode:
                 raise SystemExit("cat or the writer failed")
@@ -81,7 +92,7 @@ def run_once(reader, options, directory):
                 environ["PYTHONPATH"] = options.before
             sidecar = subprocess.Popen([sys.executable, "-m", "benchmarkai", "run"] + run_options + ["--"] + writer,
                                        env=environ, stdout=null, stderr=err)
-            sidecar.wait()
+            reader_cpu = wait(sidecar)  # and the writer's, its child: taken off below
             done = time.time()
     with open(err_path) as err:
         shown = err.read()
@@ -90,7 +101,9 @@ def run_once(reader, options, directory):
     with open(report) as written:
         times = json.load(written)
     writer_seconds = times["end"] - times["start"]
-    return (done - times["start"] if done else None), writer_seconds
+    if reader not in ("cat", "alone"):
+        reader_cpu -= times["cpu"]
+    return (done - times["start"] if done else None), writer_seconds, reader_cpu
 
 
 def main():
@@ -111,25 +124,25 @@ def main():
     try:
         for _ in range(options.rounds):
             for reader, _, _ in readers:
-                drained, writer_seconds = run_once(reader, options, directory)
-                previous = best.get(reader, (float("inf"), float("inf")))
-                best[reader] = (min(previous[0], drained or float("inf")), min(previous[1], writer_seconds))
+                figures = [figure or float("inf") for figure in run_once(reader, options, directory)]
+                best[reader] = [min(pair) for pair in zip(best.get(reader, figures), figures)]
     finally:
         shutil.rmtree(directory)
     print("Python %s, %d emits of 2 metrics, %d rounds (least times); load average %.1f before, %.1f after, "
           "on %d CPUs" % (sys.version.split()[0], options.emits, options.rounds, load_before[0],
                           os.getloadavg()[0], os.cpu_count()))
-    cat_drained, cat_writer = best["cat"]
-    print("| reader | lines/s read | x cat | writer s | writer x cat |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    cat_drained, cat_writer, _ = best["cat"]
+    print("| reader | lines/s read | x cat | writer s | writer x cat | reader CPU s | lines per reader CPU s |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for reader, name, _ in readers:
-        drained, writer_seconds = best[reader]
+        drained, writer_seconds, reader_cpu = best[reader]
         if reader == "alone":
-            print("| %s | | | %.2f | %.2f |" % (name, writer_seconds, writer_seconds / cat_writer))
+            print("| %s | | | %.2f | %.2f | | |" % (name, writer_seconds, writer_seconds / cat_writer))
             continue
         rate = options.emits / drained
-        print("| %s | %.0f | %.2f | %.2f | %.2f |" % (
-            name, rate, rate / (options.emits / cat_drained), writer_seconds, writer_seconds / cat_writer))
+        print("| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.0f |" % (
+            name, rate, rate / (options.emits / cat_drained), writer_seconds, writer_seconds / cat_writer,
+            reader_cpu, options.emits / reader_cpu))
 
 
 if __name__ == "__main__":
