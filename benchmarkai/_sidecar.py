@@ -5,7 +5,6 @@ starts write to the FIFO, shows each record as it comes (on stderr) and sums the
 end. It never emits anything itself.
 """
 import argparse
-import collections
 import errno
 import io
 import json
@@ -18,14 +17,25 @@ import sys
 import tempfile
 import time
 
-import six
-
 from benchmarkai import _summary
 from benchmarkai._fifo import _monotonic, _set_cloexec
 
 DRAIN_TIMEOUT = 5.0  # seconds to wait, after CMD exited, for the last writer to close the FIFO
 CHECK_INTERVAL = 0.05  # seconds between two checks of whether CMD has exited
-LONGEST_LINE = 1 << 20  # bytes without a newline after which the line so far is called malformed
+LONGEST_LINE = 1 << 20  # bytes after which a line is called malformed, counted once, and the rest dropped
+# Bytes read at once. No more than LONGEST_LINE: then only a line begun in an earlier read
+# can be longer.
+READ_SIZE = LONGEST_LINE
+LIVE_PER_SECOND = 20  # live lines shown in a second; those that come faster are folded into one
+TOO_LONG = u"longer than %d bytes" % LONGEST_LINE
+# Each part of the work, and what is left undone once it failed.
+PARTS = {
+    "parsing": u"from now on the lines are only counted, not tallied, shown or recorded",
+    "tallying": u"the summary covers only the lines before",
+    "showing": u"no more lines are shown as they come",
+    "recording": u"no more lines are written to the --jsonl file",
+    "summing up": u"no summary",
+}
 FORWARDED = (signal.SIGINT, signal.SIGTERM)
 EXIT_USAGE = 2
 # As a shell's: CMD was not found, or could not be executed.
@@ -39,6 +49,7 @@ class UsageError(Exception):
 
 def main(argv=None):
     """The ``benchmarkai`` command; returns the exit status."""
+    stderr = None if 2 in _fill_closed_standard_fds() else sys.stderr
     parser, run_parser = _parsers()
     options = parser.parse_args(argv)
     if options.subcommand != "run":
@@ -48,9 +59,10 @@ def main(argv=None):
     if not command:
         run_parser.error("give the command to run, after --")
     try:
-        return Sidecar(options.fifo, options.jsonl, options.quiet, options.drain_timeout).run(command)
+        return Sidecar(options.fifo, options.jsonl, options.quiet, options.drain_timeout, stderr).run(command)
     except UsageError as error:
-        sys.stderr.write("benchmarkai: %s\n" % error)
+        if stderr is not None:
+            stderr.write("benchmarkai: %s\n" % error)
         return EXIT_USAGE
     except KeyboardInterrupt:  # Ctrl-C while our handler was not in place; what was created is removed
         return 128 + signal.SIGINT
@@ -72,7 +84,7 @@ def _parsers():
     run.add_argument("--jsonl", metavar="FILE",
                      help="also write every line received to FILE, as JSON with the time it came")
     run.add_argument("--quiet", action="store_true", help="show only the summary, not each record")
-    run.add_argument("--drain-timeout", metavar="SECONDS", type=float, default=DRAIN_TIMEOUT,
+    run.add_argument("--drain-timeout", metavar="SECONDS", type=_seconds, default=DRAIN_TIMEOUT,
                      help="after CMD exits, how long to wait for processes it left behind to "
                           "close the FIFO (default: %(default)g)")
     run.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS ...]",
@@ -83,13 +95,26 @@ def _parsers():
 class Sidecar(object):
     """One run: the FIFO, CMD, the read loop, the tally and what is shown of it."""
 
-    def __init__(self, fifo=None, jsonl=None, quiet=False, drain_timeout=DRAIN_TIMEOUT):
+    def __init__(self, fifo=None, jsonl=None, quiet=False, drain_timeout=DRAIN_TIMEOUT, stderr=sys.stderr):
         self.fifo_option = fifo
         self.jsonl_path = jsonl
-        self.quiet = quiet
         self.drain_timeout = drain_timeout
-        self.terminal = _summary.Terminal(sys.stderr)
+        self.terminal = None if stderr is None else _summary.Terminal(stderr)
         self.tally = _summary.Tally()
+        # The parts of the work still done: one that fails is said once and given up, and
+        # the FIFO is read on, so that CMD is never left blocked.
+        self.parts = set(["parsing", "tallying", "summing up"])
+        if not quiet:
+            self.parts.add("showing")
+        if jsonl is not None:
+            self.parts.add("recording")
+        self.lines_read = 0
+        self.pending = b""  # the start of a line whose newline has not come yet
+        self.dropping = False  # the rest of a line longer than LONGEST_LINE is dropped up to its newline
+        self.live_second = 0.0  # when the second began in which live lines are being counted
+        self.live_shown = 0  # live lines shown in that second
+        self.folded = 0  # lines not shown live in that second, and the last of them (parsed)
+        self.last_folded = None
         self.child = None
         self.own_group = False  # CMD runs in a process group of its own
         self.signals = []  # the SIGINTs and SIGTERMs received, from just before CMD started
@@ -125,10 +150,13 @@ class Sidecar(object):
                 if fd >= 0:
                     os.close(fd)
             if self.jsonl is not None:
-                self.jsonl.close()
+                try:
+                    self.jsonl.close()
+                except (IOError, OSError):
+                    pass  # it failed to be written before, and that was said
             place.remove()
         returncode = self.child.wait()
-        self._summarize(returncode)
+        self._attempt("summing up", self._summarize, returncode)
         return 128 - returncode if returncode < 0 else returncode
 
     def _start(self, command, path):
@@ -170,7 +198,6 @@ class Sidecar(object):
         """Read the FIFO until CMD has exited and every writer has closed it (our own write
         end is closed once CMD has exited). A process CMD left behind that keeps the FIFO open
         is waited for at most the drain timeout, or until the next SIGINT or SIGTERM."""
-        pending = b""
         exited_at = None
         while True:
             if _readable(read_fd, CHECK_INTERVAL):
@@ -178,7 +205,9 @@ class Sidecar(object):
                 if chunk == b"":
                     break  # EOF: CMD has exited and no process holds the FIFO any more
                 if chunk:
-                    pending = self._take_lines(pending + chunk)
+                    self._take_lines(chunk)
+            if self.folded and _monotonic() - self.live_second >= 1:
+                self._next_live_second()
             if exited_at is None:
                 if self.child.poll() is not None:
                     os.close(self.hold_fd)
@@ -190,37 +219,105 @@ class Sidecar(object):
                             u"open; stopped reading %.1f s later: what it writes from now on is not read"
                             % (self.command_name, _monotonic() - exited_at)])
                 break
-        if pending:
-            self._receive(pending, u"no newline at the end")
+        if self.pending:
+            self._receive_malformed(self.pending, u"no newline at the end")
+        if self.folded:
+            self._next_live_second()
 
-    def _take_lines(self, data):
-        lines = data.split(b"\n")
-        pending = lines.pop()
-        for line in lines:
-            self._receive(line)
-        if len(pending) > LONGEST_LINE:
-            self._receive(pending, u"longer than %d bytes without a newline" % LONGEST_LINE)
-            pending = b""
-        return pending
+    def _take_lines(self, chunk):
+        """Receive the lines that ``chunk`` completes; keep the start of the next one."""
+        lines = chunk.split(b"\n")
+        lines[0] = self.pending + lines[0]
+        self.pending = lines.pop()
+        if self.dropping:
+            if not lines:
+                self.pending = b""
+                return
+            del lines[0]  # the end of the line too long, which was counted already
+            self.dropping = False
+        elif lines and len(lines[0]) > LONGEST_LINE:  # begun in an earlier read
+            self._receive_malformed(lines.pop(0)[:LONGEST_LINE], TOO_LONG)
+        if lines:
+            self._receive(lines)
+        if len(self.pending) > LONGEST_LINE:
+            self._receive_malformed(self.pending[:LONGEST_LINE], TOO_LONG)
+            self.pending = b""
+            self.dropping = True
 
-    def _receive(self, line, problem=None):
-        received = time.time()
-        record = None
-        if problem is None:
-            record, problem = _summary.parse(line)
-        if record is None:
-            self.tally.add_malformed(problem, line)
-            entry = collections.OrderedDict([("received", received),
-                                             ("malformed", line.decode("utf-8", "replace"))])
-            shown = u"malformed line (%s): %s" % (problem, _summary.quote(line))
-        else:
-            self.tally.add(record)
-            entry = collections.OrderedDict([("received", received), ("metrics", record)])
-            shown = _summary.record_text(record)
-        if self.jsonl is not None:
-            self.jsonl.write(six.text_type(json.dumps(entry)) + u"\n")
-        if not self.quiet:
-            self._show([u"[benchmarkai +%.2fs] %s" % (_monotonic() - self.start, shown)])
+    def _receive_malformed(self, line, problem):
+        self._receive([line], [_summary.Malformed(problem, line)])
+
+    def _receive(self, lines, results=None):
+        """Tally, show and record complete lines (bytes, without their newline): the parts of
+        the work that have not failed."""
+        self.lines_read += len(lines)
+        if "parsing" not in self.parts:
+            return
+        if results is None:
+            results = self._attempt("parsing", _summary.parse_lines, lines)
+            if results is None:
+                self.parts.clear()
+                return
+        if "tallying" in self.parts:
+            self._attempt("tallying", self.tally.add, results)
+        if "showing" in self.parts and self.terminal is not None:
+            self._attempt("showing", self._show_live, results)
+        if "recording" in self.parts:
+            self._attempt("recording", self._record, results, lines)
+
+    def _attempt(self, part, action, *args):
+        """``action(*args)``, for ``part`` of the work. If it raises, say so once and give up
+        that part: the sidecar must go on reading, or CMD would be left blocked."""
+        try:
+            return action(*args)
+        except Exception as error:  # any failure: a full disk, or a bug of ours
+            self.parts.discard(part)
+            self._show([u"benchmarkai: %s failed at line %d (%s: %s); %s" % (
+                part, self.lines_read, type(error).__name__, error, PARTS[part])])
+            return None
+
+    def _show_live(self, results):
+        """A live line for each result; those beyond LIVE_PER_SECOND in a second are folded."""
+        if _monotonic() - self.live_second >= 1:
+            self._next_live_second()
+        room = max(0, LIVE_PER_SECOND - self.live_shown)
+        if room:
+            self.live_shown += min(room, len(results))
+            self._show([self._live(_summary.result_text(result)) for result in results[:room]])
+        if len(results) > room:
+            self.folded += len(results) - room
+            self.last_folded = results[-1]
+
+    def _next_live_second(self):
+        """Show the line that folds the lines not shown in the second that ends, if any, and
+        begin the next second."""
+        if self.folded and "showing" in self.parts:
+            self._attempt("showing", self._show_folded)
+        self.folded = 0
+        self.last_folded = None
+        self.live_second = _monotonic()
+        self.live_shown = 0
+
+    def _show_folded(self):
+        self._show([self._live(u"... %d more line%s, the last: %s" % (
+            self.folded, u"" if self.folded == 1 else u"s", _summary.result_text(self.last_folded)))])
+
+    def _live(self, text):
+        return u"[benchmarkai +%.2fs] %s" % (_monotonic() - self.start, text)
+
+    def _record(self, results, lines):
+        """Write each line to the --jsonl file, with the time it came: a JSON object as it was
+        received, else the line as a JSON string."""
+        received = b'{"received": ' + repr(time.time()).encode("ascii")
+        entries = []
+        for result, line in zip(results, lines):
+            if type(result) is _summary.Malformed:
+                line = json.dumps(line.decode("utf-8", "replace")).encode("ascii")
+                entries.extend((received, b', "malformed": ', line, b"}\n"))
+            else:
+                entries.extend((received, b', "metrics": ', line, b"}\n"))
+        self.jsonl.write(b"".join(entries))
+        self.jsonl.flush()  # a crash of ours loses nothing
 
     def _summarize(self, returncode):
         if self.terminal is None:
@@ -234,6 +331,8 @@ class Sidecar(object):
             tally.records, u"" if tally.records == 1 else u"s", tally.malformed,
             u"" if tally.malformed == 1 else u"s", _monotonic() - self.start,
             self.command_name, ending)]
+        if tally.lines < self.lines_read:
+            lines.append(u"(the tally covers the first %d of the %d lines read)" % (tally.lines, self.lines_read))
         if tally.series:
             lines.extend(tally.table(self.terminal.bars))
         lines.extend(tally.notes())
@@ -290,9 +389,39 @@ def _is_fifo(path):
 
 def _open_jsonl(path):
     try:
-        return io.open(path, "w", encoding="ascii", buffering=1)  # line-buffered: a crash loses nothing
+        return io.open(path, "wb")
     except (IOError, OSError) as error:
         raise UsageError("cannot write --jsonl %s: %s" % (path, error.strerror))
+
+
+def _seconds(text):
+    """--drain-timeout's value: a finite number of seconds, >= 0."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError("%r is not a finite number of seconds >= 0" % text)
+    return seconds
+
+
+def _fill_closed_standard_fds():
+    """Open /dev/null on each of the fds 0, 1 and 2 that is closed (as under ``2>&-``), close
+    on exec; return them. Else the first files the sidecar opens would take them: Python 2
+    would write its stderr into the --jsonl file, and CMD inherit it. CMD still starts with
+    them closed."""
+    filled = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)  # the lowest free fd: this one
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            _set_cloexec(fd)
+            filled.append(fd)
+    return filled
 
 
 def _in_terminal_foreground():
@@ -319,7 +448,7 @@ def _readable(fd, timeout):
 def _read_some(fd):
     """What the FIFO holds (b"" at EOF), or None when a signal or a spurious wakeup left nothing."""
     try:
-        return os.read(fd, 1 << 16)
+        return os.read(fd, READ_SIZE)
     except OSError as error:
         if error.errno not in (errno.EAGAIN, errno.EINTR):
             raise
