@@ -584,19 +584,46 @@ def test_pair_too_long_for_a_line_is_a_value_error_and_nothing_is_written(impl, 
     assert in_process_fifo.lines() == [{u"after": 1}]
 
 
-# --- Many writers at once: whole lines, none lost, in order per writer ---
+def test_a_reader_process_gets_str_nested_and_extractor_style_values(impl, fifo_path, start_reader):
+    """Drop-in for 0.1, through a reader process: the metrics-extractor sidecar's
+    emit({metric_name: "20.34"}) (refused before, which killed the sidecar at its first
+    match), the horovod sample's str values, and a nested value with lists, tuples, bools,
+    None and non-str names arrive exactly as 0.1's json.dumps wrote them, compact."""
+    reader = start_reader(fifo_path)
+    code = r'''
+        metric_name = "accuracy"
+        benchmarkai.emit({metric_name: "20.34"})
+        benchmarkai.emit(OrderedDict([("batch", str(0)), ("train_loss", "%.6f" % 0.25),
+                                      ("note", u"caf\u00e9 \"quoted\"/\n\x7f\U0001F600")]))
+        benchmarkai.emit(OrderedDict([("nested", OrderedDict([("a", [1, 2.5, None, True]),
+                                                              ("b", {"c": (False, "x", [])})])),
+                                      (3, None), ("", {})]))
+    '''
+    run_child(impl, code, **fifo_env(fifo_path))
+    expected = [
+        {u"accuracy": u"20.34"},
+        OrderedDict([(u"batch", u"0"), (u"train_loss", u"0.250000"),
+                     (u"note", u"caf\u00e9 \"quoted\"/\n\x7f\U0001F600")]),
+        OrderedDict([(u"nested", OrderedDict([(u"a", [1, 2.5, None, True]), (u"b", {u"c": (False, u"x", [])})])),
+                     (3, None), (u"", {})]),
+    ]
+    assert reader.finish() == [json.dumps(metrics, separators=(",", ":")).encode("ascii") for metrics in expected]
 
 def test_a_reader_process_gets_only_the_good_lines_whole(impl, fifo_path, start_reader):
     """Through a reader process: every bad input (a bad last value, an oversized pair after
-    good ones, a non-mapping, an empty mapping, a bad name) raises and writes no byte; a line
+    good ones, a non-mapping, an empty mapping, a bad name, a bad nested value, a container
+    holding itself, two names of the same text) raises and writes no byte; a line
     of exactly PIPE_BUF bytes arrives as one line; a longer mapping arrives split, in order."""
     reader = start_reader(fifo_path)
     code = '''
         PIPE_BUF = %d
+        cycle = []
+        cycle.append(cycle)
         bad = [
-            OrderedDict([("ok", 1.0), ("bad", "x")]),
+            OrderedDict([("ok", 1.0), ("bad", set([1]))]),
             OrderedDict([("k%%d" %% i, i) for i in range(400)] + [("n" * PIPE_BUF, 1)]),
-            [("a", 1)], {}, {1: 1.0}, {"": 1.0}, {"b": True}, {"c": None},
+            [("a", 1)], {}, {(1, 2): 1.0}, {"b": [1, {"c": bytearray(b"x")}]}, {"c": [cycle]},
+            OrderedDict([(1, 1.0), ("1", 2.0)]),
         ]
         errors = []
         for number, metrics in enumerate(bad):
@@ -611,7 +638,7 @@ def test_a_reader_process_gets_only_the_good_lines_whole(impl, fifo_path, start_
     ''' % PIPE_BUF
     result = run_child(impl, code, **fifo_env(fifo_path))
     assert result["errors"] == ["TypeError", "ValueError", "TypeError", "ValueError", "TypeError",
-                                "ValueError", "TypeError", "TypeError"]
+                                "TypeError", "ValueError", "ValueError"]
     lines = reader.finish()
     parsed = parse_lines(lines)  # each whole, one JSON object, at most PIPE_BUF bytes
     assert parsed[:8] == [[("good.%d" % number, number)] for number in range(8)]
