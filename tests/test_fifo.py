@@ -566,7 +566,23 @@ TOO_LONG = {  # name, value, what the message must show of the name
     "name long once escaped": (u"accented_metric_" + u"\u00e9" * (PIPE_BUF // 6 + 1), 1.0, u"accented_metric_"),
     "name with surrogate pairs": (u"emoji_metric_" + u"\U0001f600" * (PIPE_BUF // 12 + 1), 1.0, u"emoji_metric_"),
     "huge int": (u"huge_int", 10 ** PIPE_BUF, u"huge_int"),
+    "long str value": (u"log_line", u"x" * PIPE_BUF, u"log_line"),
+    "str value long once escaped": (u"accented", u"\u00e9" * (PIPE_BUF // 6 + 1), u"accented"),
+    "big nested value": (u"histogram", {u"bins": [[float(i)] * 10 for i in range(100)]}, u"histogram"),
 }
+
+
+def test_str_and_nested_values_are_split_between_pairs_never_inside(impl, in_process_fifo):
+    """A mapping of str and nested values too long for one line is split as numbers are:
+    each line a whole JSON object of at most PIPE_BUF bytes, each pair whole, in order."""
+    pairs = [(u"text.%03d" % i, u"\u00e9 value %d" % i * 5) for i in range(60)]
+    pairs += [(u"nested.%03d" % i, {u"list": [i, None, True, u"x" * i]}) for i in range(60)]
+    in_process_fifo.emit(OrderedDict(pairs))
+    lines = in_process_fifo.read().splitlines()
+    assert len(lines) > 2
+    # As parse_lines reads them: objects as lists of pairs, nested ones too.
+    expected = [json.loads(json.dumps({name: value}), object_pairs_hook=list)[0] for name, value in pairs]
+    assert [pair for line in parse_lines(lines) for pair in line] == expected
 
 
 @pytest.mark.parametrize("case", sorted(TOO_LONG))
