@@ -108,12 +108,15 @@ def _name(name, metric):
     if not isinstance(name, _CONVERTED_NAMES):
         raise TypeError("%s must be a string (or an int, float, bool or None), not %s"
                         % (_named(name, metric), type(name).__name__))
-    # As the running Python's json converts it: True is "true" on Python 3, "True" on 2.7.
+    # As the running Python's json converts it (True is "true" on Python 3, "True" on 2.7):
+    # the KEY of '{"KEY":0}'.
     try:
-        converted = json.loads(json.dumps({name: 0}))
+        key = json.dumps({name: 0}, separators=(",", ":"))[2:-4]
     except ValueError as error:  # Python 3.11+: an int with more digits than it prints
         raise ValueError("%s: %s" % (_named(name, metric), error))
-    return next(iter(converted))
+    if "\\" in key:  # escaped: only an int or float subclass's own str() or repr() on 2.7
+        return json.loads(u'"%s"' % key)
+    return _text_type(key)  # an ASCII str on 2.7
 
 
 def _utf8(data, named):
