@@ -9,13 +9,14 @@ import tempfile
 
 # Each line is a mistake mypy must report on that very line.
 WRONG_USES = [
-    'benchmarkai.emit({"loss": "0.25"})',  # a str value
-    'benchmarkai.emit({"loss": None})',
-    'benchmarkai.emit({1: 0.25})',  # a name that is not a str
+    'benchmarkai.emit({"loss": {0.25}})',  # a set
+    'benchmarkai.emit({"loss": object()})',
+    'benchmarkai.emit({(1, 2): 0.25})',  # a name json cannot convert
     'benchmarkai.emit([("loss", 0.25)])',  # not a mapping
     'benchmarkai.emit({"loss": 0.25}, "fifo")',
     'result: int = benchmarkai.emit({"loss": 0.25})',  # emit returns None
     'rust = benchmarkai.implementation == "rust"',  # implementation is "cython" or "python"
+    'pipe = benchmarkai.configured_emitter == "pipe"',  # "stdout" or "fifo"
     'version: int = benchmarkai.__version__',
     'error: ValueError = benchmarkai.FifoNotCreatedInTimeError()',
 ]

@@ -17,6 +17,7 @@ else:
         from benchmarkai import _fallback as _implementation
 
 implementation = _implementation.IMPLEMENTATION
-emit = _implementation.Emitter(_Fifo() if _config.mode() == "fifo" else None).emit
+configured_emitter = _config.mode()  # "stdout" or "fifo", named as 0.1 named it
+emit = _implementation.Emitter(_Fifo() if configured_emitter == "fifo" else None).emit
 
-__all__ = ["FifoNotCreatedInTimeError", "__version__", "emit", "implementation"]
+__all__ = ["FifoNotCreatedInTimeError", "__version__", "configured_emitter", "emit", "implementation"]

@@ -1,9 +1,7 @@
 """The pure-Python emit(): the same lines and errors as the compiled _fastemit, no compiler needed."""
-import collections
 import errno
 import json
 import os
-import re
 import sys
 
 import six
@@ -17,9 +15,10 @@ IMPLEMENTATION = "python"
 
 
 def _json_text_function():
-    """The canonical line text (compact, ASCII, NaN/Infinity, floats as repr()); _fastemit
-    writes it too. JSONEncoder.encode makes a new C encoder for every call: this one keeps
-    the one it would make."""
+    """The text of a plain mapping (plain_metrics' result): the canonical line text (compact,
+    ASCII, NaN/Infinity, floats as repr()), which _fastemit writes too. Not ujson's: it writes
+    other bytes (1e-7 for 1e-07, a DEL unescaped, "/" as "\\/"). JSONEncoder.encode makes a
+    new C encoder for every call: this one keeps the one it would make."""
     encoder = json.JSONEncoder(separators=(",", ":"), allow_nan=True, check_circular=False)
     make_encoder = getattr(json.encoder, "c_make_encoder", None)
     if make_encoder is None:  # a Python without the _json accelerator
@@ -37,51 +36,8 @@ def _json_text_function():
 
 _json_text = _json_text_function()
 
-
-def _ujson_text():
-    """ujson.dumps, or None unless it writes every number we may give it as json would read
-    it back: old versions round floats (1.x), refuse NaN or big ints, or even write nothing
-    for a big int in an OrderedDict (2.0.3). Before 5.9, ujson also leaks a memory block for
-    every int past 64 bits it writes. Its text has every "/" escaped: see _unescape_slashes."""
-    try:
-        import ujson
-    except ImportError:
-        return None
-    if _version(ujson) < (5, 9):
-        return None
-    numbers = [0.30000000000000004, 5e-324, 1.7976931348623157e308, -0.0, float("nan"),
-               float("inf"), -float("inf"), 2 ** 64, -2 ** 64 - 1]
-    probe = collections.OrderedDict((u"n%d/" % i, number) for i, number in enumerate(numbers))
-    try:
-        read_back = json.loads(_unescape_slashes(ujson.dumps(probe)), object_pairs_hook=list)
-    except (OverflowError, TypeError, ValueError):
-        return None
-    return ujson.dumps if repr(read_back) == repr(list(probe.items())) else None
-
-
-def _unescape_slashes(text):
-    # ujson escapes every "/" as "\/" by default, and no other "\" is followed by "/": this
-    # undoes exactly those, at a third of the cost of its escape_forward_slashes=False.
-    return text.replace("\\/", "/")
-
-
-def _version(module):
-    """The leading numbers of ``module.__version__``: (5, 10) for "5.10.0"."""
-    numbers = re.match(r"[0-9.]*", getattr(module, "__version__", "")).group()
-    return tuple(int(number) for number in numbers.split(".") if number)
-
-
-_text = _ujson_text()
-_ESCAPES_SLASHES = _text is not None
-if _text is None:
-    _text = _json_text
-    # json's text is the canonical one: its length decides the splitting exactly.
-    _SURELY_FITS = PIPE_BUF - 1
-else:
-    # ujson may write a line shorter than the canonical one ("1e-7" for "1e-07"), at most
-    # 6 times (a DEL it leaves raw is 6 bytes escaped). Only a text this short cannot need
-    # splitting; longer ones are split on the canonical text, exactly as _fastemit does.
-    _SURELY_FITS = (PIPE_BUF - 1) // 6
+# The text is ASCII, one byte a character: its length decides whether it needs splitting.
+_SURELY_FITS = PIPE_BUF - 1
 
 
 class Emitter(object):
@@ -93,11 +49,9 @@ class Emitter(object):
         self._generation = 0  # the Fifo's generation when this emitter last recovered or opened
 
     def emit(self, metrics):
-        """Publish ``metrics``, a mapping of metric name to number, as one JSON line."""
+        """Publish ``metrics``, a mapping of metric names to values, as one JSON line."""
         plain = plain_metrics(metrics)
-        text = _text(plain)
-        if _ESCAPES_SLASHES and "\\/" in text:  # names seldom hold a "/": look first
-            text = _unescape_slashes(text)
+        text = _json_text(plain)
         if self._fifo is None:
             stdout = sys.stdout
             if stdout is not None:  # None (pythonw, some services): dropped, as print() does

@@ -1,5 +1,6 @@
 """Checking a metrics mapping. Shared by both implementations, so their errors are the same."""
 import collections
+import json
 import operator
 import sys
 
@@ -19,6 +20,10 @@ _SMALL_INT = 2 ** 64
 
 _text_type = six.text_type
 _iteritems = dict.iteritems if six.PY2 else dict.items  # six.iteritems costs a Python call
+# Values json writes as they are, whatever their value (int is checked for its size too).
+_PLAIN_LEAVES = frozenset([float, _text_type, bool, type(None)])
+# Names json converts to text itself (bool is an int).
+_CONVERTED_NAMES = (float, type(None)) + six.integer_types
 
 _short_repr = reprlib.Repr()
 _short_repr.maxstring = _short_repr.maxother = 60
@@ -34,20 +39,32 @@ def _shown(thing):
 
 
 def plain_metrics(metrics):
-    """Return ``metrics`` as a dict of text name -> exact int or float, in the mapping's order.
+    """Return ``metrics`` as plain JSON data: a dict of text name -> exact int, float, text,
+    bool, None, list or such a dict, in the mapping's order, which json writes as 0.1 wrote
+    ``metrics`` (see _value).
 
-    An exact dict that already is one comes back as it is; anything else is checked
-    and copied. Raises TypeError or ValueError naming the first bad metric.
+    An exact dict that already is one, holding no container, comes back as it is; anything
+    else is checked and copied. Raises TypeError or ValueError naming the first bad metric.
     """
     if type(metrics) is dict and metrics:
         for name, value in _iteritems(metrics):
-            if type(name) is not _text_type or not name:
+            if type(name) is not _text_type:
                 break
-            if type(value) is not float and not (type(value) is int and -_SMALL_INT < value < _SMALL_INT):
+            # float first: the common value, and "is" costs less than a set look-up.
+            if (type(value) is not float and type(value) not in _PLAIN_LEAVES
+                    and not (type(value) is int and -_SMALL_INT < value < _SMALL_INT)):
                 break
         else:
             return metrics
-    return _checked_copy(metrics)
+    if not isinstance(metrics, Mapping):
+        raise TypeError(
+            "emit() takes a mapping of metric names to values, not %s %s"
+            % (type(metrics).__name__, _shown(metrics))
+        )
+    plain = _plain_mapping(metrics, None, set([id(metrics)]))
+    if not plain:
+        raise ValueError("emit() needs at least one metric, and the mapping is empty")
+    return plain
 
 
 def pair_too_long(name, size, limit):
@@ -59,46 +76,88 @@ def pair_too_long(name, size, limit):
     )
 
 
-def _checked_copy(metrics):
-    if not isinstance(metrics, Mapping):
-        raise TypeError(
-            "emit() takes a mapping of metric names to numbers, not %s %s"
-            % (type(metrics).__name__, _shown(metrics))
-        )
-    pairs = list(metrics.items())  # one snapshot: a mapping that changes meanwhile is read once
-    if not pairs:
-        raise ValueError("emit() needs at least one metric, and the mapping is empty")
+def _plain_mapping(mapping, metric, holders):
+    """A copy of ``mapping`` with text names and plain values. ``metric`` is the metric it is
+    the value of (None for the metrics themselves); ``holders`` the ids of the containers
+    being copied, which hold it."""
+    pairs = list(mapping.items())  # one snapshot: a mapping that changes meanwhile is read once
     plain = _OrderedDict()
     for name, value in pairs:
-        text = _name(name)
+        text = _name(name, metric)
         if text in plain:
-            raise ValueError("metric %s appears twice in the mapping" % _shown(name))
-        plain[text] = _number(name, value)
+            raise ValueError("%s appears twice in the mapping, as the text %s"
+                             % (_named(name, metric), _shown(text)))
+        plain[text] = _value(name if metric is None else metric, value, holders)
     return plain
 
 
-def _name(name):
+def _named(name, metric):
+    """How a message names ``name``: a metric, or a name inside ``metric``'s value."""
+    if metric is None:
+        return "metric %s" % _shown(name)
+    return "metric %s: the name %s in its value" % (_shown(metric), _shown(name))
+
+
+def _name(name, metric):
+    """``name`` as the text json writes for it."""
+    if isinstance(name, _text_type):
+        # The characters themselves: a str subclass's own methods are not asked.
+        return _text_type.__add__(u"", name)
     if six.PY2 and isinstance(name, bytes):
-        try:
-            name = name.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValueError("metric name %s is not valid UTF-8" % _shown(name))
-    if not isinstance(name, six.text_type):
-        raise TypeError(
-            "metric name %s must be a string, not %s" % (_shown(name), type(name).__name__)
-        )
-    if not six.text_type.__len__(name):  # not len(): a str subclass may lie about it
-        raise ValueError("metric name must not be empty (found %s)" % _shown(name))
-    # The characters themselves: a str subclass's own methods are not asked.
-    return six.text_type.__add__(u"", name)
+        return _utf8(name, _named(name, metric))
+    if not isinstance(name, _CONVERTED_NAMES):
+        raise TypeError("%s must be a string (or an int, float, bool or None), not %s"
+                        % (_named(name, metric), type(name).__name__))
+    # As the running Python's json converts it (True is "true" on Python 3, "True" on 2.7):
+    # the KEY of '{"KEY":0}'.
+    try:
+        key = json.dumps({name: 0}, separators=(",", ":"))[2:-4]
+    except ValueError as error:  # Python 3.11+: an int with more digits than it prints
+        raise ValueError("%s: %s" % (_named(name, metric), error))
+    if "\\" in key:  # escaped: only an int or float subclass's own str() or repr() on 2.7
+        return json.loads(u'"%s"' % key)
+    return _text_type(key)  # an ASCII str on 2.7
+
+
+def _utf8(data, named):
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("%s is not valid UTF-8: %s" % (named, _shown(data)))
+
+
+def _value(metric, value, holders):
+    """``value`` as plain JSON data, or the TypeError/ValueError that names ``metric``."""
+    kind = type(value)
+    if kind in _PLAIN_LEAVES:
+        return value
+    if isinstance(value, float):
+        return float.__float__(value)  # the double itself, whatever a subclass overrides
+    if isinstance(value, _text_type):
+        return _text_type.__add__(u"", value)
+    if isinstance(value, (bytes, bytearray)):
+        if six.PY2 and isinstance(value, bytes):  # json 2.7 reads a str as UTF-8
+            return _utf8(value, "metric %s: the value" % _shown(metric))
+        raise _not_json(metric, value)
+    if kind.__name__ in ("bool_", "bool") and kind.__module__ == "numpy":
+        return bool(value)  # numpy.bool_ (numpy.bool since numpy 2)
+    if isinstance(value, (list, tuple, Mapping)):
+        if id(value) in holders:
+            raise ValueError("metric %s: its value holds itself (a %s inside itself), which "
+                             "JSON cannot write" % (_shown(metric), kind.__name__))
+        holders.add(id(value))
+        if isinstance(value, Mapping):
+            plain = _plain_mapping(value, metric, holders)
+        else:  # what a subclass holds, as json reads it, not what its __iter__ says
+            items = list.__iter__(value) if isinstance(value, list) else tuple.__iter__(value)
+            plain = [_value(metric, item, holders) for item in items]
+        holders.remove(id(value))
+        return plain
+    return _number(metric, value)
 
 
 def _number(name, value):
     """``value`` as an exact int or float, or the TypeError/ValueError that names ``name``."""
-    if isinstance(value, float):
-        return float.__float__(value)  # the double itself, whatever a subclass overrides
-    if isinstance(value, bool) or isinstance(value, (six.string_types, bytes, bytearray)):
-        raise _not_a_number(name, value)
     if isinstance(value, six.integer_types):
         integer = _exact_int(value)
     else:
@@ -114,13 +173,16 @@ def _number(name, value):
 
 
 def _index(name, value):
-    """operator.index(value) as an exact int, or None when the type does not support it."""
+    """operator.index(value) as an exact int, or None when the type does not support it or
+    refuses it and has __float__ to try next."""
     if not hasattr(type(value), "__index__"):
         return None
     try:
         integer = operator.index(value)
-    except TypeError:
-        return None  # e.g. a float tensor: it has __index__ but refuses, and __float__ may serve
+    except TypeError as error:
+        if hasattr(type(value), "__float__"):
+            return None  # e.g. a float tensor: it has __index__ but refuses, and __float__ may serve
+        raise _conversion_failed(TypeError, name, value, "__index__", error)
     except Exception as error:
         raise _conversion_failed(ValueError, name, value, "__index__", error)
     return _exact_int(integer)
@@ -128,7 +190,7 @@ def _index(name, value):
 
 def _float(name, value):
     if not hasattr(type(value), "__float__"):
-        raise _not_a_number(name, value)
+        raise _not_json(name, value)
     try:
         number = float(value)
     except TypeError as error:
@@ -145,10 +207,10 @@ else:
     _exact_int = int.__index__
 
 
-def _not_a_number(name, value):
+def _not_json(name, value):
     return TypeError(
-        "metric %s: the value must be a number (int or float), not %s %s"
-        % (_shown(name), type(value).__name__, _shown(value))
+        "metric %s: the value must be a number, a string, a bool, None, a list or a mapping, "
+        "not %s %s" % (_shown(name), type(value).__name__, _shown(value))
     )
 
 

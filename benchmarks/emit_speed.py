@@ -2,13 +2,15 @@
 benchmarkai-client-lib 0.1.
 
 FIFO mode: a real FIFO with a reader process draining it. Each subject runs in a child
-process of its own, which times, in alternation, the subject and the limit: os.write
-of the same line's bytes, pre-serialized, to the same FIFO. Subjects: the compiled emit
-(cython), the fallback with ujson (python) and with json (python-json), orjson.dumps +
-os.write (when orjson is installed: timed in the cython child, alternating with it) and
-benchmarkai-client-lib 0.1 from PyPI, installed in a virtualenv of its own (same package
-name) and timed by this same script there. Metrics are dicts of 1, 3 and 10 full-precision
-floats. Children run one after another, and the load may change between them: a subject is
+process of its own, which times, in alternation, the subject and the limit: os.write of the
+same line's bytes, pre-serialized, to the same FIFO. Subjects: the compiled emit (cython),
+the fallback with ujson installed (python: it writes with json all the same) and without it
+(python-json), orjson.dumps + os.write (when orjson is installed: timed in the cython child,
+alternating with it) and benchmarkai-client-lib 0.1 from PyPI, installed in a virtualenv of
+its own (same package name) and timed by this same script there. Metrics are dicts of 1, 3
+and 10 full-precision floats; the compiled emit's child also times, beside them, dicts of as
+many short str values ("0.1235", as the metrics-extractor emits the text its pattern
+matched). Children run one after another, and the load may change between them: a subject is
 compared with 0.1 through each one's multiple of the limit timed beside it, and each subject
 gets a child in each of --rounds rounds, of which the least times count.
 
@@ -39,12 +41,17 @@ KEYS = (1, 3, 10)
 V01 = "benchmarkai-client-lib==0.1"
 FIFO_SUBJECTS = ("cython", "python", "python-json", "0.1")
 STDOUT_SUBJECTS = ("cython", "python", "python-json", "print")
-CALLGRIND_SUBJECTS = ("cython", "python", "python-json", "orjson", "os.write", "0.1")
+CALLGRIND_SUBJECTS = ("cython", "cython-str", "python", "python-json", "orjson", "os.write", "0.1")
 
 
 def sample_metrics(keys):
     """``keys`` metrics of 16 or 17 significant digits, as a training loop reports them."""
     return dict(("metric.name.%d" % i, 0.1234567890123456 * (i + 1)) for i in range(keys))
+
+
+def sample_text_metrics(keys):
+    """The same metrics as short str values, as a log extractor reports the text it matched."""
+    return dict((name, "%.4f" % value) for name, value in sample_metrics(keys).items())
 
 
 # --- In a child: one subject ---
@@ -64,6 +71,8 @@ def subject_call(subject, mode, metrics, fd):
         return print_line
     if subject == "python-json":
         sys.modules["ujson"] = None  # the fallback as it runs where ujson cannot be imported
+    if subject == "cython-str":  # the compiled emit, the metrics' values as short str
+        subject, metrics = "cython", sample_text_metrics(len(metrics))
     import benchmarkai
     expected = {"0.1": None, "python-json": "python"}.get(subject, subject)
     found = getattr(benchmarkai, "implementation", None)  # 0.1 has no such attribute
@@ -95,6 +104,8 @@ def run_child(options):
         timed = [("limit", subject_call("os.write", options.mode, metrics, fd)), ("call", call)]
         if options.rival:  # the compiled emit's rival, timed beside it
             timed.append(("rival", subject_call(options.rival, options.mode, metrics, fd)))
+        if options.child == "cython":
+            timed.append(("str", subject_call("cython-str", options.mode, metrics, fd)))
         best = dict((name, float("inf")) for name, _ in timed)
         for _ in range(options.repeats):  # alternating, so all see the same load
             for name, function in timed:
@@ -192,7 +203,7 @@ def fifo_table(results):
     """Each subject's time as a multiple of the limit timed beside it, and that multiple as a
     fraction of 0.1's: children run seconds apart, and the load may change between them."""
     v01 = results.get("0.1")
-    names = {"cython": "cython emit", "python": "fallback, ujson", "python-json": "fallback, json",
+    names = {"cython": "cython emit", "python": "fallback, ujson inst.", "python-json": "fallback, no ujson",
              "orjson": "orjson.dumps+os.write", "0.1": "0.1 emit"}
     rows = []
     for subject in ("cython", "python", "python-json", "orjson", "0.1"):
@@ -207,15 +218,17 @@ def fifo_table(results):
         rows.append((names[subject], [
             cell(t["call"], t["limit"], v01 and t["limit"] * v01[str(k)]["call"] / v01[str(k)]["limit"])
             for t, k in zip(timed, KEYS)]))
+        if subject == "cython":
+            rows.append(("cython, str values", [cell(t["str"], t["call"]) for t in timed]))
     limits = results["cython"]
     rows.append(("os.write (the limit)", [cell(limits[str(k)]["limit"]) for k in KEYS]))
     print_table("FIFO mode: ns per call, x the limit (os.write of the same bytes, timed in the "
-                "same child), x 0.1's (each to its own limit)",
+                "same child), x 0.1's (each to its own limit); str values: x the floats' time",
                 ["%d key%s" % (k, "s" if k > 1 else "") for k in KEYS], rows)
 
 
 def stdout_table(results):
-    names = {"cython": "cython emit", "python": "fallback, ujson", "python-json": "fallback, json",
+    names = {"cython": "cython emit", "python": "fallback, ujson inst.", "python-json": "fallback, no ujson",
              "print": "print(json.dumps)+flush"}
     printed = results["print"]
     rows = [(names[subject], [cell(results[subject][str(k)]["call"], None, printed[str(k)]["call"])

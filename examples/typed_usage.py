@@ -26,11 +26,24 @@ def publish(epoch: int, losses: List[float]) -> bool:
     return True
 
 
+def publish_match(metric_name: str, matched: str) -> None:
+    """What the metrics-extractor sidecar does with the text its log pattern matched."""
+    emit({metric_name: matched})
+
+
+def publish_state(step: int) -> None:
+    """Flags, a missing value and containers, as 0.1 took them; and the mode in force."""
+    emit({"early_stop": step > 100, "best": None, "per_class": [0.5, 0.25], "config": {"lr": 0.1}})
+    emit({step: benchmarkai.configured_emitter == "fifo"})
+
+
 def main() -> None:
     compiled: bool = benchmarkai.implementation == "cython"
     version: str = benchmarkai.__version__
     for epoch in range(3):
         publish(epoch, [0.5 / (epoch + 1), 0.4 / (epoch + 1)])
+        publish_match("accuracy", "20.34")
+        publish_state(epoch)
     print("benchmarkai %s, compiled: %s" % (version, compiled))
 
 

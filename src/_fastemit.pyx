@@ -2,8 +2,9 @@
 """The compiled emit(): checks a metrics mapping, writes its JSON into a bounded C buffer and
 hands each line to one write(2), made with the GIL held: the FIFO's descriptor is
 non-blocking, and only a full pipe is waited for with the GIL released. Its lines and errors are those of
-benchmarkai._fallback; what is not on the fast path (exact dict, str names, float and int
-values) goes through the same benchmarkai._validation.plain_metrics that the fallback uses.
+benchmarkai._fallback; what is not on the fast path (exact dict, str names, float, int, str,
+bool and None values) goes through the same benchmarkai._validation.plain_metrics that the
+fallback uses, and its plain result (lists and dicts included) is written here.
 """
 from cpython.dict cimport PyDict_Next
 from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_CheckExact
@@ -37,6 +38,8 @@ cdef extern from "Python.h":
     char *PyBytes_AS_STRING(object data)
     Py_ssize_t PyBytes_GET_SIZE(object data)
     PyObject *PyDict_GetItem(object mapping, object key)  # borrowed, or NULL: no error set
+    int Py_EnterRecursiveCall(const char *where) except -1
+    void Py_LeaveRecursiveCall()
 
 cdef extern from *:
     """
@@ -158,12 +161,12 @@ cdef inline Py_ssize_t escape(char *out, unsigned int code) noexcept:
     return escape_u(out, code)
 
 
-cdef int append_escaped_name(Buffer *buf, unicode name) except -1:
-    """Append ``"name":``, escaped as json.dumps(ensure_ascii=True) does."""
+cdef int append_escaped(Buffer *buf, unicode text, const char *end, Py_ssize_t end_size) except -1:
+    """Append ``"``, ``text`` escaped as json.dumps(ensure_ascii=True) does, and ``end``."""
     cdef Py_UCS4 ch
     cdef unsigned int code
     append(buf, b'"', 1)
-    for ch in name:
+    for ch in text:
         code = ch
         reserve(buf, MAX_ESCAPED)
         if code < 0x80 and PLAIN_ASCII[code]:
@@ -171,8 +174,7 @@ cdef int append_escaped_name(Buffer *buf, unicode name) except -1:
             buf.length += 1
         else:
             buf.length += escape(buf.data + buf.length, code)
-    append(buf, b'":', 2)
-    return 0
+    return append(buf, end, end_size)
 
 
 cdef bytes escaped_name(unicode name):
@@ -181,7 +183,7 @@ cdef bytes escaped_name(unicode name):
     cdef Buffer buf
     stack_buffer(&buf, stack, CACHED_NAME_BYTES)
     try:
-        append_escaped_name(&buf, name)
+        append_escaped(&buf, name, b'":', 2)
         return PyBytes_FromStringAndSize(buf.data, buf.length)
     finally:
         if buf.on_heap:
@@ -222,25 +224,44 @@ cdef inline bint copy_plain_ascii(char *out, const char *ascii, Py_ssize_t size)
     return True
 
 
+cdef inline bint append_plain(Buffer *buf, unicode text, Py_ssize_t size, const char *end,
+                              Py_ssize_t end_size) noexcept:
+    """Append ``"``, ``text`` and ``end`` if ``text`` is ASCII with nothing to escape, straight
+    from the str (the caller has reserved room for them), and say whether it was."""
+    cdef const char *ascii = BENCHMARKAI_ASCII_DATA(text)
+    if ascii == NULL or not copy_plain_ascii(buf.data + buf.length + 1, ascii, size):
+        return False
+    buf.data[buf.length] = c'"'
+    memcpy(buf.data + buf.length + 1 + size, end, end_size)
+    buf.length += 1 + size + end_size
+    return True
+
+
 cdef inline int append_name(Buffer *buf, unicode name) except -1:
     """Append ``"name":``, escaped as json.dumps(ensure_ascii=True) does: an ASCII name with
     nothing to escape straight from the str (the caller has reserved room for it), others
     from ESCAPED_NAMES, or escaped afresh."""
-    cdef const char *ascii = BENCHMARKAI_ASCII_DATA(name)
     cdef Py_ssize_t size = len(name)
-    if ascii != NULL and copy_plain_ascii(buf.data + buf.length + 1, ascii, size):
-        buf.data[buf.length] = c'"'
-        memcpy(buf.data + buf.length + 1 + size, b'":', 2)
-        buf.length += size + 3
+    if append_plain(buf, name, size, b'":', 2):
         return 0
     return append_escaped_name_cached(buf, name, size)
+
+
+cdef inline int append_text(Buffer *buf, unicode text) except -1:
+    """Append ``"text"``, escaped as json.dumps(ensure_ascii=True) does (a str value: not
+    cached, unlike names)."""
+    cdef Py_ssize_t size = len(text)
+    reserve(buf, size + 2)
+    if append_plain(buf, text, size, b'"', 1):
+        return 0
+    return append_escaped(buf, text, b'"', 1)
 
 
 cdef int append_escaped_name_cached(Buffer *buf, unicode name, Py_ssize_t size) except -1:
     """append_name for a name with something to escape, or not stored as one byte a character."""
     cdef PyObject *cached
     if size > CACHED_NAME_CHARS:
-        return append_escaped_name(buf, name)
+        return append_escaped(buf, name, b'":', 2)
     cached = PyDict_GetItem(ESCAPED_NAMES, name)
     if cached == NULL:
         if len(ESCAPED_NAMES) >= CACHED_NAMES:
@@ -281,23 +302,77 @@ cdef int append_long_long(Buffer *buf, long long value) except -1:
 
 
 cdef inline int append_value(Buffer *buf, object value, bint fast_only) except -1:
-    """Append an exact float or int. With ``fast_only``, return 0 instead for an int that
-    does not fit in a long long; otherwise write its decimal digits through Python."""
+    """Append an exact float, int or str, a bool or None. With ``fast_only``, return 0 for
+    anything else and for an int that does not fit in a long long; otherwise ``value`` is
+    plain_metrics' plain data: a big int's digits come through Python, and a list or dict
+    is written item by item."""
     cdef int overflow = 0
     cdef long long integer
     if PyFloat_CheckExact(value):
         append_float(buf, PyFloat_AS_DOUBLE(value))
         return 1
-    if not BENCHMARKAI_INT_CHECK_EXACT(value):
-        return 0
-    integer = PyLong_AsLongLongAndOverflow(value, &overflow)
-    if not overflow:
-        append_long_long(buf, integer)
+    if BENCHMARKAI_INT_CHECK_EXACT(value):
+        integer = PyLong_AsLongLongAndOverflow(value, &overflow)
+        if not overflow:
+            append_long_long(buf, integer)
+            return 1
+        if fast_only:
+            return 0
+        digits = (u"%d" % value).encode("ascii")
+        append(buf, digits, len(digits))
+        return 1
+    if PyUnicode_CheckExact(value):
+        append_text(buf, <unicode>value)
+        return 1
+    if value is True:
+        append(buf, b"true", 4)
+        return 1
+    if value is False:
+        append(buf, b"false", 5)
+        return 1
+    if value is None:
+        append(buf, b"null", 4)
         return 1
     if fast_only:
         return 0
-    digits = (u"%d" % value).encode("ascii")
-    append(buf, digits, len(digits))
+    if type(value) is list:
+        return append_list(buf, <list>value)
+    return append_object(buf, value)
+
+
+cdef int append_list(Buffer *buf, list items) except -1:
+    """Append a plain list as a JSON array (json's own depth limit applies, as it does)."""
+    cdef bint first = True
+    Py_EnterRecursiveCall(" while encoding a JSON array")
+    try:
+        append(buf, b"[", 1)
+        for item in items:
+            if not first:
+                append(buf, b",", 1)
+            first = False
+            append_value(buf, item, False)
+        append(buf, b"]", 1)
+    finally:
+        Py_LeaveRecursiveCall()
+    return 1
+
+
+cdef int append_object(Buffer *buf, object pairs) except -1:
+    """Append a plain dict (an OrderedDict before Python 3.7) of text names as a JSON object."""
+    cdef bint first = True
+    Py_EnterRecursiveCall(" while encoding a JSON object")
+    try:
+        append(buf, b"{", 1)
+        for name, item in pairs.items():
+            if not first:
+                append(buf, b",", 1)
+            first = False
+            reserve(buf, 3 + len(<unicode>name))  # room for append_name's plain copy
+            append_name(buf, <unicode>name)
+            append_value(buf, item, False)
+        append(buf, b"}", 1)
+    finally:
+        Py_LeaveRecursiveCall()
     return 1
 
 
@@ -338,15 +413,15 @@ cdef int append_pair(Buffer *buf, Lines *lines, unicode name, object value,
 
 
 cdef int append_dict(Buffer *buf, Lines *lines, dict metrics) except -1:
-    """The fast path: append every pair of an exact dict of str -> float/int, or return 0
-    as soon as one pair is anything else."""
+    """The fast path: append every pair of an exact dict of str -> float, int, str, bool or
+    None, or return 0 as soon as one pair is anything else."""
     cdef Py_ssize_t position = 0
     cdef PyObject *key
     cdef PyObject *value
     if not metrics:
         return 0
     while PyDict_Next(metrics, &position, &key, &value):
-        if not PyUnicode_CheckExact(<object>key) or len(<unicode>key) == 0:
+        if not PyUnicode_CheckExact(<object>key):
             return 0
         if not append_pair(buf, lines, <unicode>key, <object>value, True):
             return 0
@@ -382,7 +457,7 @@ cdef class Emitter:
         self._line_limit = 0 if fifo is None else PIPE_BUF
 
     def emit(self, metrics):
-        """Publish ``metrics``, a mapping of metric name to number, as one JSON line."""
+        """Publish ``metrics``, a mapping of metric names to values, as one JSON line."""
         cdef char stack[STACK_BYTES]
         cdef Buffer buf
         cdef Lines lines

@@ -170,9 +170,22 @@ def test_the_mode_is_read_once_at_import(impl):
 
 
 def test_public_api():
-    assert set(benchmarkai.__all__) == {"emit", "FifoNotCreatedInTimeError", "implementation", "__version__"}
+    assert set(benchmarkai.__all__) == {"emit", "FifoNotCreatedInTimeError", "implementation", "__version__",
+                                        "configured_emitter"}
     assert issubclass(benchmarkai.FifoNotCreatedInTimeError, Exception)
     assert benchmarkai.emit({u"api": 1}) is None
+
+
+@pytest.mark.parametrize("mode,expected", [(None, "stdout"), ("stdout", "stdout"), ("FIFO", "fifo")])
+def test_configured_emitter_names_the_mode_as_0_1_did(mode, expected):
+    # 0.1 exposed it; code written for 0.1 that reads it failed with AttributeError.
+    environ = dict(os.environ)
+    environ.pop("BENCHMARK_AI", None)
+    if mode:
+        environ["BENCHMARK_AI"] = mode
+    out = subprocess.check_output(
+        [sys.executable, "-c", "import benchmarkai; print(benchmarkai.configured_emitter)"], env=environ)
+    assert out.decode().strip() == expected
 
 
 def test_the_extension_serves_unless_the_fallback_is_requested():
@@ -190,25 +203,26 @@ def test_benchmark_ai_pure_python_forces_the_fallback(value, expected):
     assert out.decode().strip() == expected
 
 
-# A stand-in ujson of the given version whose dumps() writes what json reads back exactly, so
-# that only the version can make the fallback refuse it.
-_UJSON_OF_VERSION = """
+# A stand-in ujson that writes what json reads back the same, in other bytes ("1e-7"):
+# the fallback must write json's bytes whether ujson is installed or not.
+_OTHER_BYTES_UJSON = """
 import json, sys, types
 ujson = types.ModuleType("ujson")
-ujson.__version__ = sys.argv[1]
-ujson.dumps = lambda value: json.dumps(value, separators=(",", ":")).replace("/", "\\/")
+ujson.__version__ = "5.10.0"
+ujson.dumps = lambda value: json.dumps(value, separators=(",", ":")).replace("e-07", "e-7")
 sys.modules["ujson"] = ujson
-from benchmarkai import _fallback
-print("ujson" if _fallback._text is not _fallback._json_text else "json")
+import benchmarkai
+from collections import OrderedDict
+benchmarkai.emit(OrderedDict([("small", 1e-07), ("del", u"\\x7f")]))
 """
 
 
-@pytest.mark.parametrize("version,used", [("5.8.0", "json"), ("5.9.0", "ujson"), ("5.10.0", "ujson"),
-                                          ("6.0", "ujson"), ("2.0.3", "json"), ("", "json")])
-def test_the_fallback_uses_ujson_only_from_version_5_9(version, used):
-    # Older ujson leaks a memory block for every int past 64 bits it writes.
-    out = subprocess.check_output([sys.executable, "-c", _UJSON_OF_VERSION, version])
-    assert out.decode().strip() == used
+def test_the_fallback_writes_json_s_bytes_with_ujson_installed():
+    # ujson wrote 1e-7 for 1e-07 and a raw DEL: the text depended on whether it was installed.
+    environ = dict(os.environ, BENCHMARK_AI_PURE_PYTHON="1")
+    environ.pop("BENCHMARK_AI", None)
+    out = subprocess.check_output([sys.executable, "-c", _OTHER_BYTES_UJSON], env=environ)
+    assert out == b'{"small":1e-07,"del":"\\u007f"}\n'
 
 
 def test_the_version_matches_the_installed_distribution():
