@@ -3,7 +3,9 @@
 It prints every complete line it takes out of the FIFO to stdout, flushed at once, so a
 test knows exactly which lines it received, even if the reader is killed.
 
-usage: fifo_reader.py PATH [--create-after S] [--open-after S] [--stall S] [--exit-after N] [--keep-open]
+usage: fifo_reader.py PATH [--after-file F] [--create-after S] [--open-after S] [--stall S] [--exit-after N] [--keep-open]
+  --after-file F    wait until file F exists before anything else (the clock of the options
+                    below starts then), so a test can start the reader at a known point
   --create-after S  create the FIFO (mkfifo) after S seconds, as a late sidecar would
   --open-after S    open it for reading only after S seconds
   --stall S         after opening, read nothing for S seconds (the pipe fills up)
@@ -20,12 +22,15 @@ import time
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("path")
+    parser.add_argument("--after-file")
     parser.add_argument("--create-after", type=float)
     parser.add_argument("--open-after", type=float, default=0)
     parser.add_argument("--stall", type=float, default=0)
     parser.add_argument("--exit-after", type=int)
     parser.add_argument("--keep-open", action="store_true")
     options = parser.parse_args()
+    while options.after_file and not os.path.exists(options.after_file):
+        time.sleep(0.01)
     if options.create_after is not None:
         time.sleep(options.create_after)
         os.mkfifo(options.path)

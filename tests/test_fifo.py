@@ -968,7 +968,9 @@ def test_fifo_mode_writes_nothing_to_stdout(impl, fifo_path, start_reader):
 # --- Re-entrant: an emit from a signal handler while the interrupted emit waits ---
 
 # Child code: fds_on, and a SIGALRM handler that emits HANDLER_METRICS through the public emit
-# and keeps what came of it (error, seconds) in ``handled``.
+# and keeps what came of it (error, seconds) in ``handled``. It first creates the file
+# TEST_MARK names: a reader started with --after-file waits for it, so the interrupted emit
+# is still waiting when the handler runs, however slowly the machine starts processes.
 SIGNAL_PRELUDE = inspect.getsource(fds_on) + '''
 import signal
 handled = []
@@ -976,6 +978,8 @@ HANDLER_METRICS = {"handler": 1}
 
 
 def on_alarm(signum, frame):
+    if os.environ.get("TEST_MARK"):
+        open(os.environ["TEST_MARK"], "w").close()
     handled.append(timed_emit(HANDLER_METRICS))
 
 
@@ -997,12 +1001,14 @@ def test_emit_from_a_signal_handler_during_the_first_open(impl, tmp_path, start_
     path = str(tmp_path / "metrics.fifo")
     if late == "opened":
         os.mkfifo(path)
-    reader = start_reader(path, "--create-after" if late == "created" else "--open-after", 1.0)
+    mark = str(tmp_path / "handler-ran")
+    reader = start_reader(path, "--after-file", mark,
+                          "--create-after" if late == "created" else "--open-after", 0.3)
     result = run_signal_child(impl, '''
         signal.setitimer(signal.ITIMER_REAL, 0.2)
         main = timed_emit({"main": 1})
         report(main=main, handled=handled, fds=len(fds_on(PATH)))
-    ''', **fifo_env(path, max_wait=8, step=0.05))
+    ''', TEST_MARK=mark, **fifo_env(path, max_wait=8, step=0.05))
     assert result["main"]["error"] is None and len(result["handled"]) == 1, result
     assert result["handled"][0]["error"] is None, result
     assert result["handled"][0]["seconds"] >= 0.2, result  # the handler ran while no reader was there
@@ -1029,10 +1035,10 @@ def test_emit_from_a_signal_handler_while_waiting_for_a_new_reader(impl, tmp_pat
         signal.setitimer(signal.ITIMER_REAL, 0.2)
         main = timed_emit({"main": 1})  # EPIPE, then a wait for the second reader
         report(main=main, handled=handled, fds=len(fds_on(PATH)))
-    ''', TEST_GO=go, **fifo_env(path, max_wait=8, step=0.05))
+    ''', TEST_GO=go, TEST_MARK=str(tmp_path / "handler-ran"), **fifo_env(path, max_wait=8, step=0.05))
     assert parse_lines(first.finish()) == [[("first", 1)]]
+    second = start_reader(path, "--after-file", str(tmp_path / "handler-ran"), "--open-after", 0.3)
     open(go, "w").close()
-    second = start_reader(path, "--open-after", 1.0)
     result = child.result()
     assert result["main"]["error"] is None and len(result["handled"]) == 1, result
     assert result["handled"][0]["error"] is None and result["handled"][0]["seconds"] >= 0.2, result
@@ -1072,7 +1078,8 @@ def test_emit_from_a_signal_handler_while_another_thread_opens(impl, fifo_path, 
     """The lock still keeps threads apart: a thread waits for the reader inside the first
     open, the main thread's emit waits for the lock, and a signal handler's emit interrupts
     that wait. All three lines arrive, through one descriptor."""
-    reader = start_reader(fifo_path, "--open-after", 1.0)
+    mark = fifo_path + ".handler-ran"
+    reader = start_reader(fifo_path, "--after-file", mark, "--open-after", 0.3)
     result = run_signal_child(impl, '''
         import threading
         thread = threading.Thread(target=benchmarkai.emit, args=({"thread": 1},))
@@ -1082,7 +1089,7 @@ def test_emit_from_a_signal_handler_while_another_thread_opens(impl, fifo_path, 
         main = timed_emit({"main": 1})
         thread.join()
         report(main=main, handled=handled, fds=len(fds_on(PATH)))
-    ''', **fifo_env(fifo_path, max_wait=8, step=0.05))
+    ''', TEST_MARK=mark, **fifo_env(fifo_path, max_wait=8, step=0.05))
     assert result["main"]["error"] is None and len(result["handled"]) == 1, result
     assert result["handled"][0]["error"] is None and result["fds"] == 1, result
     assert_writers_intact(reader.finish(), {
