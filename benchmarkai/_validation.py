@@ -1,6 +1,7 @@
 """Checking a metrics mapping. Shared by both implementations, so their errors are the same."""
 import collections
 import operator
+import platform
 import sys
 
 import six
@@ -141,6 +142,9 @@ def _float(name, value):
 if six.PY2:
     def _exact_int(value):
         return long.__long__(value) if isinstance(value, long) else int.__int__(value)  # noqa: F821
+elif platform.python_implementation() == "PyPy":
+    def _exact_int(value):
+        return int.__add__(value, 0)  # PyPy's int.__index__ calls a subclass's own __index__
 else:
     _exact_int = int.__index__
 
