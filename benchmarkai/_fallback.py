@@ -3,6 +3,7 @@ import collections
 import errno
 import json
 import os
+import platform
 import re
 import sys
 
@@ -71,10 +72,43 @@ def _version(module):
     return tuple(int(number) for number in numbers.split(".") if number)
 
 
-_text = _ujson_text()
+def _pypy_text_function(json_text):
+    """On PyPy, json's encoder is Python code, slower there than writing the common line
+    directly: a flat mapping of names to exact ints and floats, its text made here, the same
+    as json's; any other mapping by ``json_text``."""
+    escape = json.encoder.encode_basestring_ascii
+    float_repr = float.__repr__
+    int_repr = int.__repr__
+    special = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+    names = {}  # name -> its escaped text, quotes and colon included: '"loss":'
+
+    def text(plain):
+        parts = []
+        for name, value in plain.items():
+            key = names.get(name)
+            if key is None:
+                if len(names) >= 1024:  # bounded, as _fastemit's cache of names
+                    names.clear()
+                key = names[name] = escape(name) + ":"
+            kind = type(value)
+            if kind is float:
+                number = float_repr(value)
+                if number[-1] > "9":  # nan, inf, -inf: no finite float's repr ends in a letter
+                    number = special[number]
+            elif kind is int:
+                number = int_repr(value)
+            else:
+                return json_text(plain)
+            parts.append(key + number)
+        return "{" + ",".join(parts) + "}"
+    return text
+
+
+_PYPY = platform.python_implementation() == "PyPy"
+_text = None if _PYPY else _ujson_text()
 _ESCAPES_SLASHES = _text is not None
 if _text is None:
-    _text = _json_text
+    _text = _pypy_text_function(_json_text) if _PYPY else _json_text
     # json's text is the canonical one: its length decides the splitting exactly.
     _SURELY_FITS = PIPE_BUF - 1
 else:
