@@ -1,8 +1,12 @@
 """Build benchmarkai-client-lib. The compiled _fastemit is optional: when it cannot be built
 (no compiler, no Python headers, no Cython) the pure-Python package installs instead, with a
-warning, as simplejson does. BENCHMARK_AI_PURE_PYTHON=1 skips building it."""
+warning, as simplejson does; BENCHMARK_AI_REQUIRE_EXTENSION=1 (release builds) makes that an
+error instead. It is not built on PyPy (through cpyext it is slower than the fallback, as
+msgpack found), on Windows (_fastemit writes with POSIX calls), or with
+BENCHMARK_AI_PURE_PYTHON=1."""
 import io
 import os
+import platform
 import sys
 
 from setuptools import Extension, setup
@@ -34,38 +38,50 @@ def warn(message):
     sys.stderr.write("WARNING: benchmarkai: %s\n" % message)
 
 
+def extension_required():
+    return os.environ.get("BENCHMARK_AI_REQUIRE_EXTENSION", "") not in ("", "0")
+
+
+def without_extension(reason):
+    """Go on with the pure-Python package, with a warning; or stop, if the extension is required."""
+    if extension_required():
+        sys.exit("ERROR: benchmarkai: %s, and BENCHMARK_AI_REQUIRE_EXTENSION is set" % reason)
+    warn("%s; installing the pure-Python implementation, which behaves the same but is slower" % reason)
+
+
 class OptionalBuildExt(build_ext):
-    """build_ext that falls back to the pure-Python package when compiling fails."""
+    """build_ext that falls back to the pure-Python package when compiling or linking fails."""
 
     def run(self):
         try:
             build_ext.run(self)
-        except PlatformError as error:
+        except PlatformError as error:  # no compiler that setuptools knows of
             self.fallback(error)
 
     def build_extension(self, ext):
         try:
             build_ext.build_extension(self, ext)
-        except (CCompilerError, ExecError, PlatformError, IOError, ValueError) as error:
+        except (CCompilerError, ExecError) as error:  # compile and link errors, a compiler that will not run
             self.fallback(error)
 
     @staticmethod
     def fallback(error):
-        warn(
-            "could not compile the _fastemit extension (%s); installing the pure-Python "
-            "implementation, which behaves the same but is slower" % str(error).strip()
-        )
+        without_extension("could not compile the _fastemit extension (%s)" % str(error).strip())
 
 
 def extensions():
     if load("benchmarkai/_config.py")["pure_python_requested"]():
         warn("BENCHMARK_AI_PURE_PYTHON is set: not building the _fastemit extension")
         return []
+    if platform.python_implementation() != "CPython" or sys.platform == "win32":
+        warn("no _fastemit extension on %s %s: the pure-Python implementation serves there"
+             % (platform.python_implementation(), sys.platform))
+        return []
     try:
         import Cython
         from Cython.Build import cythonize
     except ImportError:
-        warn("Cython is not installed: installing the pure-Python implementation only")
+        without_extension("Cython is not installed")
         return []
     # _float_repr.h formats floats (Schubfach) with the table that src/gen_float_table.py writes.
     extension = Extension("benchmarkai._fastemit", ["src/_fastemit.pyx"], include_dirs=["src"],
@@ -90,8 +106,6 @@ setup(
     # benchmarkai run -- CMD: the local sidecar (also python -m benchmarkai).
     entry_points={"console_scripts": ["benchmarkai = benchmarkai._sidecar:main"]},
     install_requires=["six"],
-    # ujson 5.9 is the first that keeps every number and leaks none (the fallback checks at import).
-    extras_require={"ujson": ["ujson>=5.9; python_version >= '3.8'"]},
     python_requires=">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*",
     zip_safe=False,
     classifiers=[
@@ -110,6 +124,7 @@ setup(
         "Programming Language :: Python :: 3.12",
         "Programming Language :: Python :: 3.13",
         "Programming Language :: Python :: Implementation :: CPython",
+        "Programming Language :: Python :: Implementation :: PyPy",
         "Typing :: Typed",
     ],
 )

@@ -2,6 +2,7 @@
 import errno
 import json
 import os
+import platform
 import sys
 
 import six
@@ -36,6 +37,41 @@ def _json_text_function():
 
 _json_text = _json_text_function()
 
+
+def _pypy_text_function(json_text):
+    """On PyPy, json's encoder is Python code, slower there than writing the common line
+    directly: a flat mapping of names to exact ints and floats, its text made here, the same
+    as json's; any other mapping by ``json_text``."""
+    escape = json.encoder.encode_basestring_ascii
+    float_repr = float.__repr__
+    int_repr = int.__repr__
+    special = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+    names = {}  # name -> its escaped text, quotes and colon included: '"loss":'
+
+    def text(plain):
+        parts = []
+        for name, value in plain.items():
+            key = names.get(name)
+            if key is None:
+                if len(names) >= 1024:  # bounded, as _fastemit's cache of names
+                    names.clear()
+                key = names[name] = escape(name) + ":"
+            kind = type(value)
+            if kind is float:
+                number = float_repr(value)
+                if number[-1] > "9":  # nan, inf, -inf: no finite float's repr ends in a letter
+                    number = special[number]
+            elif kind is int:
+                number = int_repr(value)
+            else:
+                return json_text(plain)
+            parts.append(key + number)
+        return "{" + ",".join(parts) + "}"
+    return text
+
+
+# On PyPy the common flat line is made directly; elsewhere json's C encoder is faster.
+_text = _pypy_text_function(_json_text) if platform.python_implementation() == "PyPy" else _json_text
 # The text is ASCII, one byte a character: its length decides whether it needs splitting.
 _SURELY_FITS = PIPE_BUF - 1
 
@@ -51,7 +87,7 @@ class Emitter(object):
     def emit(self, metrics):
         """Publish ``metrics``, a mapping of metric names to values, as one JSON line."""
         plain = plain_metrics(metrics)
-        text = _json_text(plain)
+        text = _text(plain)
         if self._fifo is None:
             stdout = sys.stdout
             if stdout is not None:  # None (pythonw, some services): dropped, as print() does

@@ -2,6 +2,7 @@
 import collections
 import json
 import operator
+import platform
 import sys
 
 import six
@@ -203,6 +204,9 @@ def _float(name, value):
 if six.PY2:
     def _exact_int(value):
         return long.__long__(value) if isinstance(value, long) else int.__int__(value)  # noqa: F821
+elif platform.python_implementation() == "PyPy":
+    def _exact_int(value):
+        return int.__add__(value, 0)  # PyPy's int.__index__ calls a subclass's own __index__
 else:
     _exact_int = int.__index__
 

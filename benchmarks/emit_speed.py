@@ -14,6 +14,10 @@ matched). Children run one after another, and the load may change between them: 
 compared with 0.1 through each one's multiple of the limit timed beside it, and each subject
 gets a child in each of --rounds rounds, of which the least times count.
 
+With --pypy PYPY, also the fallback on PyPy (this checkout, installed into a virtualenv of
+that interpreter, where setup.py builds no extension), timed in its own child against
+os.write from PyPy: FIFO mode only.
+
 Stdout mode, stdout going to /dev/null: the same implementations against
 ``print(json.dumps(m)); sys.stdout.flush()``.
 
@@ -21,7 +25,7 @@ With --callgrind (valgrind installed), also instructions per call in user space,
 other load on the machine changes: each subject runs N and 2N calls under
 valgrind --tool=callgrind, and the difference is divided by N.
 
-    python benchmarks/emit_speed.py [--calls N] [--repeats R] [--rounds N] [--callgrind]
+    python benchmarks/emit_speed.py [--calls N] [--repeats R] [--rounds N] [--callgrind] [--pypy PYPY]
 
 Python 3 only (it makes a virtualenv with the venv module); the children need only the
 standard library, benchmarkai and, where named, ujson or orjson.
@@ -128,6 +132,18 @@ def v01_python(directory):
     return python
 
 
+def pypy_python(pypy, directory):
+    """The Python of a virtualenv of ``pypy`` with this checkout installed, afresh each run."""
+    python = os.path.join(directory, "bin", "python")
+    if not os.path.exists(python):
+        subprocess.check_call([pypy, "-m", "venv", directory])
+    checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    print("installing this checkout into %s" % directory)
+    subprocess.check_call([python, "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", checkout])
+    subprocess.check_call([python, "-m", "pip", "install", "-q", "six"])
+    return python
+
+
 def child_command(subject, options, python, mode, report_fd, keys=None, calls=None, count_only=False,
                   rival=None):
     command = [python, os.path.abspath(__file__), "--child", subject, "--mode", mode,
@@ -150,9 +166,10 @@ def child_environ(subject, mode, fifo):
 
 def run(subject, options, mode, prefix=(), **child_options):
     """Run one child (under ``prefix``, e.g. valgrind); return what it reported and its stderr."""
-    python = options.v01_python if subject == "0.1" else sys.executable
+    python = {"0.1": options.v01_python, "pypy": getattr(options, "pypy_python", None)}.get(subject, sys.executable)
+    child = "python" if subject == "pypy" else subject  # PyPy's fallback
     read_fd, write_fd = os.pipe()
-    command = list(prefix) + child_command(subject, options, python, mode, write_fd, **child_options)
+    command = list(prefix) + child_command(child, options, python, mode, write_fd, **child_options)
     process = subprocess.Popen(command, env=child_environ(subject, mode, options.fifo), pass_fds=(write_fd,),
                                stderr=subprocess.PIPE)
     os.close(write_fd)
@@ -222,6 +239,10 @@ def fifo_table(results):
             rows.append(("cython, str values", [cell(t["str"], t["call"]) for t in timed]))
     limits = results["cython"]
     rows.append(("os.write (the limit)", [cell(limits[str(k)]["limit"]) for k in KEYS]))
+    if "pypy" in results:  # against PyPy's own os.write, timed in the same PyPy child
+        pypy = results["pypy"]
+        rows.append(("PyPy: fallback", [cell(pypy[str(k)]["call"], pypy[str(k)]["limit"]) for k in KEYS]))
+        rows.append(("PyPy: os.write", [cell(pypy[str(k)]["limit"]) for k in KEYS]))
     print_table("FIFO mode: ns per call, x the limit (os.write of the same bytes, timed in the "
                 "same child), x 0.1's (each to its own limit); str values: x the floats' time",
                 ["%d key%s" % (k, "s" if k > 1 else "") for k in KEYS], rows)
@@ -257,6 +278,7 @@ def main():
                         help="children per subject, one per round, the best figures count (default 3)")
     parser.add_argument("--callgrind", action="store_true", help="also count instructions per call")
     parser.add_argument("--callgrind-calls", type=int, default=1000)
+    parser.add_argument("--pypy", help="also time the fallback on this PyPy interpreter (e.g. pypy3)")
     parser.add_argument("--v01-venv", default=os.path.join(
         tempfile.gettempdir(), "benchmarkai-0.1-py%d.%d" % sys.version_info[:2]),
         help="where the virtualenv of benchmarkai-client-lib 0.1 is (made if missing)")
@@ -275,6 +297,10 @@ def main():
         print("orjson is not installed: no orjson row")
         have_orjson = False
     options.v01_python = v01_python(options.v01_venv)
+    fifo_subjects = FIFO_SUBJECTS
+    if options.pypy:
+        options.pypy_python = pypy_python(options.pypy, os.path.join(tempfile.gettempdir(), "benchmarkai-pypy"))
+        fifo_subjects += ("pypy",)
     directory = tempfile.mkdtemp()
     options.fifo = os.path.join(directory, "metrics.fifo")
     os.mkfifo(options.fifo)
@@ -284,7 +310,7 @@ def main():
     try:
         fifo, stdout = {}, {}
         for _ in range(options.rounds):  # every subject once a round: all see the same spells of load
-            for s in FIFO_SUBJECTS:
+            for s in fifo_subjects:
                 keep_best(fifo, s, run(s, options, "fifo", rival=have_orjson and s == "cython" and "orjson")[0])
             for s in STDOUT_SUBJECTS:
                 keep_best(stdout, s, run(s, options, "stdout")[0])

@@ -1,7 +1,8 @@
 """One fixture, ``impl``, runs every behavioural test against each implementation:
 
 - ``cython``: the compiled benchmarkai._fastemit. Missing, it fails the test, unless
-  BENCHMARK_AI_PURE_PYTHON is set (a pure-Python install), where it is skipped;
+  BENCHMARK_AI_PURE_PYTHON is set (a pure-Python install) or this is PyPy (setup.py builds
+  no extension there), where it is skipped;
 - ``python``: the pure-Python fallback as installed (with ujson importable, where it is);
 - ``python-json``: a second copy of the fallback, loaded while ujson cannot be imported.
   Both write with json (ujson wrote other bytes): the two show that ujson changes nothing.
@@ -9,6 +10,7 @@
 import errno
 import json
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from benchmarkai import _config, _fallback
 from benchmarkai._fifo import Fifo
 
 IMPLEMENTATIONS = ("cython", "python", "python-json")
+PYPY = platform.python_implementation() == "PyPy"
 HERE = os.path.dirname(os.path.abspath(__file__))
 READER = os.path.join(HERE, "fifo_reader.py")
 # Run first in a child for python-json: from then on "import ujson" raises ImportError.
@@ -116,6 +119,8 @@ def _fastemit_or_fail():
     except ImportError as error:
         if _config.pure_python_requested():
             pytest.skip("BENCHMARK_AI_PURE_PYTHON is set: this is a pure-Python install")
+        if PYPY:
+            pytest.skip("PyPy: setup.py builds no extension there, the fallback serves")
         pytest.fail("benchmarkai._fastemit should be built but does not import: %s" % error)
     return _fastemit
 

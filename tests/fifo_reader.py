@@ -3,7 +3,8 @@
 It prints every complete line it takes out of the FIFO to stdout, flushed at once, so a
 test knows exactly which lines it received, even if the reader is killed.
 
-usage: fifo_reader.py PATH [--after-file F] [--create-after S] [--open-after S] [--stall S] [--exit-after N] [--keep-open]
+usage: fifo_reader.py PATH [--after-file F] [--create-after S] [--open-after S] [--stall S]
+                      [--exit-after N] [--keep-open]
   --after-file F    wait until file F exists before anything else (the clock of the options
                     below starts then), so a test can start the reader at a known point
   --create-after S  create the FIFO (mkfifo) after S seconds, as a late sidecar would

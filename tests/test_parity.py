@@ -20,8 +20,11 @@ try:
 except ImportError:  # Python 2
     from collections import Mapping
 from conftest import IMPLEMENTATIONS, InProcessFifo
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
+
+from benchmarkai import _fallback
+from benchmarkai._validation import plain_metrics
 
 # Any code point, lone surrogates included (hypothesis's text() leaves those out).
 any_char = st.integers(0, 0x10FFFF).map(six.unichr)
@@ -183,3 +186,25 @@ def assert_as_0_1_wrote(metrics, found):
     else:
         event("0.1 wrote it: the same bytes")
         assert found == ("lines", text + "\n")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(pairs=st.lists(st.tuples(names, st.one_of(st.floats(), st.integers(), numbers)), min_size=1, max_size=40))
+def test_the_pypy_text_is_json_text_byte_for_byte(pairs):
+    """The line text PyPy's fallback makes itself (a Python function: every Python runs it
+    here) is json's, byte for byte. Catches a float written otherwise than repr() writes it
+    (NaN, Infinity, 1e-07, -0.0, 5e-324), an int or name escaped otherwise than json does."""
+    try:
+        plain = plain_metrics(collections.OrderedDict(pairs))
+    except ValueError:  # two names that become the same text: refused before any text is made
+        assume(False)
+    assert _fallback._pypy_text_function(_fallback._json_text)(plain) == _fallback._json_text(plain)
+
+
+def test_the_pypy_text_keeps_names_right_past_its_cache():
+    """Catches a name cache that, once full, serves a wrong or stale text (it empties itself
+    at 1024 names)."""
+    text = _fallback._pypy_text_function(_fallback._json_text)
+    for start in (0, 1000, 2000, 0):
+        plain = collections.OrderedDict((u"m\u00e9/%d" % i, float(i)) for i in range(start, start + 700))
+        assert text(plain) == _fallback._json_text(plain)

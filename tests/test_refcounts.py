@@ -19,10 +19,16 @@ import weakref
 
 import pytest
 import six
+from conftest import PYPY
 
 from benchmarkai import FifoNotCreatedInTimeError
 from benchmarkai._config import FifoSettings
 from benchmarkai._fifo import PIPE_BUF, Fifo
+
+# PyPy has no reference counts to audit: no sys.getrefcount, and its garbage collector moves
+# and frees objects on a schedule of its own (weakrefs die only at a collection), so neither
+# the counts nor "freed when dropped" can be checked there.
+pytestmark = pytest.mark.skipif(PYPY, reason="PyPy has no reference counts (no sys.getrefcount)")
 
 try:
     from collections.abc import Mapping
