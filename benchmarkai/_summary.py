@@ -44,7 +44,7 @@ def _as_float(number):
     try:
         return float(number)
     except OverflowError:  # an int beyond the doubles
-        return math.copysign(float("inf"), number)
+        return float("inf") if number > 0 else -float("inf")  # copysign() would convert it too
 
 
 def figure(number):
