@@ -1,6 +1,6 @@
 """The documented defaults (README, "Modes and environment variables"), read with none of the
-variables set. Every other test sets its own, so a changed default passed them all: these
-catch one (a max wait of 1 s instead of 10, say)."""
+variables set, and what a bad value is told. Every other test sets its own, so a changed
+default passed them all: these catch one (a max wait of 1 s instead of 10, say)."""
 import errno
 
 import pytest
@@ -58,3 +58,14 @@ def test_the_first_emit_waits_the_default_times_for_the_default_path(impl, monke
 def test_the_default_drain_timeout_is_five_seconds():
     parser, _ = _sidecar._parsers()
     assert parser.parse_args(["run", "--", "cmd"]).drain_timeout == 5.0
+
+
+def test_a_bad_setting_says_what_it_accepts():
+    """The max wait may be 0, the step may not: each message says which (it said the
+    opposite under a mutant that no test noticed)."""
+    for variable, accepted in [("BENCHMARK_AI_FIFO_MAX_WAIT_TIME", "0 or more"),
+                               ("BENCHMARK_AI_FIFO_WAIT_TIME_STEP", "more than 0")]:
+        with pytest.raises(ValueError) as caught:
+            _config.fifo_settings({variable: "-1"})
+        assert str(caught.value) == (
+            "%s='-1' is not valid: it must be a finite number of seconds, %s" % (variable, accepted))
