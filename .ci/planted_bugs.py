@@ -16,9 +16,9 @@ import time
 import scratch_tree
 
 # The tests of the compiled module, quickest first; "-k not python" leaves the fallback's.
-TESTS = ["tests/test_lines.py", "tests/test_validation.py", "tests/test_float_repr.py", "tests/test_modes.py",
-         "tests/test_memory.py", "tests/test_signals.py", "tests/test_timing.py", "tests/test_refcounts.py",
-         "tests/test_fifo.py", "tests/test_parity.py", "-k", "not python"]
+TESTS = ["tests/test_lines.py", "tests/test_validation.py", "tests/test_boundaries.py", "tests/test_float_repr.py",
+         "tests/test_modes.py", "tests/test_memory.py", "tests/test_signals.py", "tests/test_timing.py",
+         "tests/test_refcounts.py", "tests/test_fifo.py", "tests/test_parity.py", "-k", "not python"]
 PYX = "src/_fastemit.pyx"
 FLOATS = "src/_float_repr.h"
 
