@@ -103,3 +103,32 @@ def test_the_summary_header(monkeypatch):
         sidecar._summarize(returncode)
         assert sidecar.terminal.lines[0] == "benchmarkai: " + header
         assert sidecar.terminal.lines[2].split()[:2] == ["x", "%d" % records]
+
+
+def test_five_malformed_lines_are_all_shown():
+    """MALFORMED_SHOWN (5) lines are all shown: no "(the first 5 are shown)" yet."""
+    series = tally()
+    for _ in range(5):
+        series.add_malformed("not JSON", b"?")
+    assert series.notes()[0] == "5 lines were not a JSON object:"
+
+
+class TextOnly(object):
+    """A text stream with no byte stream beneath (no ``buffer``), as some wrappers are."""
+    encoding = "utf-8"
+
+    def __init__(self):
+        self.written = []
+
+    def write(self, text):
+        self.written.append(text)
+
+    def flush(self):
+        pass
+
+
+def test_a_stream_without_a_byte_layer_is_written_as_text():
+    stream = TextOnly()
+    _summary.Terminal(stream).write_lines(["caf\u00e9 \u2581", "end"])
+    written = "".join(part.decode("utf-8") if isinstance(part, bytes) else part for part in stream.written)
+    assert written == "caf\u00e9 \u2581\nend\n"
