@@ -69,11 +69,12 @@ def test_stdout_mode_works_under_redirect_stdout(impl):
 
 def test_a_stdout_line_is_flushed_before_emit_returns(impl):
     # stdout is a pipe, so block-buffered: only a flush lets the line out while the child lives.
+    # (Unless PYTHONUNBUFFERED is set, as it may be where the tests run: cleared for the child.)
     process = subprocess.Popen(
         [sys.executable, "-c", "import benchmarkai, sys, time\n"
          "benchmarkai.emit({'x': 1})\n"
          "time.sleep(30)\n"],
-        env=impl.environ(), stdout=subprocess.PIPE)
+        env=impl.environ(PYTHONUNBUFFERED=""), stdout=subprocess.PIPE)
     try:
         line = process.stdout.readline()
         assert process.poll() is None  # the line came while the child still sleeps
