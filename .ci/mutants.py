@@ -3,11 +3,12 @@
 usage: python .ci/mutants.py REPO [MODULE ...]   (MODULE: _config, _fifo, ... ; default: all)
 
 .ci/mutants.toml says what is mutated, against which tests, and what is left out. The
-checkout is copied to .tox/mutants-work/tree and its extension built in place there, so
-every mutant is seen by the test process and by the interpreters it starts (they import the
-copy: it is their working directory and on PYTHONPATH), and the checkout is never changed.
-Each module's session is .tox/mutants-work/<module>.sqlite; the summary, with every
-surviving mutant's diff, goes to stdout and to .tox/mutants-work/report.txt.
+checkout is copied to .tox/mutants-work/tree-<pid> and its extension built in place there,
+so every mutant is seen by the test process and by the interpreters it starts (they import
+the copy: it is their working directory and on PYTHONPATH), and the checkout is never
+changed; runs for different modules may go side by side. Each module's session is
+.tox/mutants-work/<module>.sqlite; its summary, with every surviving mutant's diff, goes to
+stdout and to .tox/mutants-work/<module>.txt.
 
 Why cosmic-ray, not mutmut: mutmut 3 rewrites every function into a trampoline that picks
 the mutant from an environment variable, and picks the tests to run by in-process coverage:
@@ -17,6 +18,7 @@ and runs any command, which is what a package tested through real processes need
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -31,15 +33,15 @@ def main(repo, modules):
     with open(os.path.join(repo, ".ci", "mutants.toml"), "rb") as source:
         config = tomllib.load(source)
     work = os.path.join(repo, ".tox", "mutants-work")
-    tree = os.path.join(work, "tree")
+    tree = os.path.join(work, "tree-%d" % os.getpid())
     os.nice(10)  # a shared machine: the others' work first
     scratch_tree.copy(repo, tree)
-    with open(os.path.join(work, "report.txt"), "w") as out:
-        for name in modules or list(config["modules"]):
-            text = "\n".join(run_module(config["run"], config["modules"][name], name, work, tree)) + "\n"
-            sys.stdout.write(text)
+    for name in modules or list(config["modules"]):
+        text = "\n".join(run_module(config["run"], config["modules"][name], name, work, tree)) + "\n"
+        sys.stdout.write(text)
+        with open(os.path.join(work, name + ".txt"), "w") as out:
             out.write(text)
-            out.flush()
+    shutil.rmtree(tree)
 
 
 def run_module(run, module, name, work, tree):
