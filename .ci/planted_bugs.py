@@ -94,7 +94,7 @@ def plant_and_test(tree, path, text, replacement, command, environ):
             out.write(original.replace(text, replacement))
         scratch_tree.build(tree)
         failed = subprocess.call(command, cwd=tree, env=environ, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL, timeout=900) != 0
+                                 stderr=subprocess.DEVNULL, timeout=300) != 0
     except subprocess.TimeoutExpired:
         failed = True  # a bug that hangs the tests is caught too
     finally:

@@ -12,7 +12,8 @@ import fcntl
 import os
 import select
 import signal
-import threading
+import subprocess
+import sys
 import time
 
 import pytest
@@ -48,6 +49,19 @@ def drain(fd, seconds):
     return b"".join(data)
 
 
+RESCUE = """
+import os, sys, time
+time.sleep(3)
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+deadline = time.time() + 1
+while time.time() < deadline:
+    try:
+        os.read(fd, 1 << 16)
+    except OSError:
+        time.sleep(0.005)
+"""
+
+
 def on_alarm(signum, frame):
     raise Interrupted()
 
@@ -60,11 +74,11 @@ def test_a_raising_signal_handler_interrupts_a_blocked_emit(impl, in_process_fif
     fill(fd)
     if descriptor == "blocking":
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
-    # Under the bug the emit would block until the pipe has room: make some after 3 s.
-    rescue = threading.Timer(3.0, drain, [in_process_fifo.read_fd, 1.0])
+    # Under the bug the emit would block until the pipe has room: a process of its own (the
+    # blocked write may hold this one's GIL) makes some after 3 s.
+    rescue = subprocess.Popen([sys.executable, "-c", RESCUE, in_process_fifo.path])
     previous = signal.signal(signal.SIGALRM, on_alarm)
     try:
-        rescue.start()
         started = time.time()
         signal.setitimer(signal.ITIMER_REAL, 0.2)
         with pytest.raises(Interrupted):
@@ -73,7 +87,7 @@ def test_a_raising_signal_handler_interrupts_a_blocked_emit(impl, in_process_fif
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-        rescue.cancel()
-        rescue.join()
+        rescue.kill()
+        rescue.wait()
     assert elapsed < 2.0, "the handler's error came %.1f s after the signal" % elapsed
     assert b"blocked" not in drain(in_process_fifo.read_fd, 0.1)
