@@ -1,0 +1,53 @@
+"""The parts of error messages that the other tests only search for a word of: what they
+show of the metric, filled in where it belongs. Each caught a mutant that survived the suite
+(docs/mutation.md): a "%" turned "+" (the bare "%s" left in, the name glued to the end)."""
+import sys
+
+import pytest
+import six
+
+try:
+    from collections.abc import Mapping
+except ImportError:  # Python 2
+    from collections import Mapping
+
+
+class Repeating(Mapping):
+    """A mapping whose items hold the same name twice."""
+
+    def __getitem__(self, key):
+        return 1.0
+
+    def __len__(self):
+        return 2
+
+    def __iter__(self):
+        return iter([u"twice", u"twice"])
+
+
+class BadRepr(object):
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+
+def unprintable():
+    """A name whose repr() fails past reprlib's own guard: an int past Python 3.11+'s digit
+    limit; on Python 2 any failing __repr__ (Python 3.6-3.10's reprlib catches those)."""
+    if hasattr(sys, "set_int_max_str_digits"):
+        return 10 ** 5000
+    if six.PY2:
+        return BadRepr()
+    pytest.skip("reprlib shows any object here")
+
+
+def test_a_repeated_name_is_shown_in_its_place(impl):
+    with pytest.raises(ValueError) as caught:
+        impl.emitter().emit(Repeating())
+    assert str(caught.value) == "metric %r appears twice in the mapping" % u"twice"
+
+
+def test_an_unprintable_name_is_shown_as_its_type(impl):
+    name = unprintable()
+    with pytest.raises(TypeError) as caught:
+        impl.emitter().emit({name: 1.0})
+    assert str(caught.value).startswith("metric name <%s object> must be a string" % type(name).__name__)
