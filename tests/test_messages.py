@@ -51,3 +51,13 @@ def test_an_unprintable_name_is_shown_as_its_type(impl):
     with pytest.raises(TypeError) as caught:
         impl.emitter().emit({name: 1.0})
     assert str(caught.value).startswith("metric name <%s object> must be a string" % type(name).__name__)
+
+
+@pytest.mark.skipif(not hasattr(sys, "set_int_max_str_digits"), reason="Python 3.11+ digit limit")
+@pytest.mark.parametrize("sign", [1, -1], ids=["positive", "negative"])
+def test_an_int_too_long_to_print_is_named_whatever_its_sign(impl, sign):
+    """The digit limit's ValueError names the metric for a negative int too: the bound that
+    lets small ints skip the check was mutated to let every negative one skip it, unnoticed."""
+    with pytest.raises(ValueError) as caught:
+        impl.emitter().emit({u"huge": sign * 10 ** 5000})
+    assert str(caught.value).startswith("metric %r: " % u"huge")
