@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -76,8 +77,10 @@ def test_a_stdout_line_is_flushed_before_emit_returns(impl):
          "time.sleep(30)\n"],
         env=impl.environ(PYTHONUNBUFFERED=""), stdout=subprocess.PIPE)
     try:
+        started = time.time()
         line = process.stdout.readline()
-        assert process.poll() is None  # the line came while the child still sleeps
+        # The line came while the child still sleeps (not at its exit, 30 s on, flushed then).
+        assert process.poll() is None and time.time() - started < 20
         assert line == b'{"x":1}\n'
     finally:
         process.kill()
