@@ -1,0 +1,55 @@
+"""``benchmarkai run`` when it cannot go ahead: a command that cannot be executed, a --jsonl
+it cannot write, a Ctrl-C before its handler is in place. In process, so that what it leaves
+open or closed is seen. Each caught a mutant of _sidecar that the end-to-end tests passed
+(docs/mutation.md)."""
+import os
+import signal
+import sys
+
+import pytest
+
+from benchmarkai import _sidecar
+
+
+class Shown(object):
+    """The sidecar's terminal, keeping what it is given."""
+    bars = u"01234567"
+
+    def __init__(self):
+        self.lines = []
+
+    def write_lines(self, lines):
+        self.lines.extend(lines)
+
+
+def test_a_command_that_is_not_executable_exits_126_naming_it(tmp_path):
+    program = tmp_path / "not-executable"
+    program.write_text(u"#!/bin/sh\n")
+    sidecar = _sidecar.Sidecar(fifo=str(tmp_path / "metrics.fifo"))
+    sidecar.terminal = Shown()
+    assert sidecar.run([str(program), "an-argument"]) == 126
+    assert sidecar.terminal.lines[0].startswith(u"benchmarkai: cannot run %s: " % program)
+    assert not os.path.exists(str(tmp_path / "metrics.fifo"))
+
+
+def test_a_jsonl_it_cannot_write_closes_nothing_of_the_process(tmp_path):
+    """The --jsonl error comes before the FIFO is opened: the clean-up closes no descriptor
+    (a mutant closed descriptor 0, taking the number its write end had not been given)."""
+    standard = [os.fstat(fd)[1:3] for fd in (0, 1, 2)]  # inode and device
+    sidecar = _sidecar.Sidecar(fifo=str(tmp_path / "metrics.fifo"), jsonl=str(tmp_path / "no" / "such.jsonl"))
+    with pytest.raises(_sidecar.UsageError):
+        sidecar.run([sys.executable, "-c", "pass"])
+    assert [os.fstat(fd)[1:3] for fd in (0, 1, 2)] == standard
+    assert not os.path.exists(str(tmp_path / "metrics.fifo"))
+
+
+def test_ctrl_c_before_the_handler_is_in_place_exits_130(monkeypatch):
+    def interrupted(self, command):
+        raise KeyboardInterrupt()
+
+    monkeypatch.setattr(_sidecar.Sidecar, "run", interrupted)
+    try:
+        status = _sidecar.main(["run", "--", "cmd"])
+    except KeyboardInterrupt:  # let out, it would stop pytest itself
+        pytest.fail("main() let the KeyboardInterrupt out")
+    assert status == 128 + signal.SIGINT
