@@ -113,10 +113,10 @@ def test_a_reader_replaced_twice_then_gone_for_good(impl, fifo_path):
     having slept, not spun, meanwhile. Catches generation bookkeeping broken in an emitter or in
     Fifo.recover(): after the second loss, recover() returns at once and the emitter retries
     the write in a loop (100% CPU until a reader returns, forever if none does)."""
-    result = child_result(impl, fifo_path, READERS_COME_AND_GO, max_wait=1.0, step=0.05)
+    result = child_result(impl, fifo_path, READERS_COME_AND_GO, max_wait=0.5, step=0.05)
     assert result["received"] == ['{"reader":%d}\n' % reader for reader in (1, 2, 3)], result
     assert result["error"] is not None and "no process opened it for reading" in result["error"], result
-    assert 0.95 <= result["seconds"] < 3.5, result
+    assert 0.45 <= result["seconds"] < 3, result
     assert result["cpu"] < 0.3 * result["seconds"], "it spun while waiting: %r" % result
 
 
