@@ -67,3 +67,14 @@ def test_a_split_mapping_is_written_a_line_at_a_time(impl, in_process_fifo):
     assert [len(line) + 1 <= PIPE_BUF for line in lines] == [True, True]
     pairs = [pair for line in lines for pair in json.loads(line.decode("ascii"), object_pairs_hook=list)]
     assert pairs == list(metrics.items())
+
+
+def test_the_line_after_a_split_is_filled_to_the_byte_too(impl, in_process_fifo):
+    """Two lines of exactly PIPE_BUF bytes: the second line's size is counted from its "{",
+    as the first one's is. Catches that count off by one after a split (the fallback then
+    made a third line of its last pair)."""
+    first = (u"a" * (PIPE_BUF - 7), 1)  # {"a...":1}\n
+    second = [(u"b" * (PIPE_BUF - 13), 1), (u"c", 3)]  # {"b...":1,"c":3}\n
+    in_process_fifo.emit(collections.OrderedDict([first] + second))
+    raw = in_process_fifo.read()
+    assert [len(line) + 1 for line in raw.split(b"\n")[:-1]] == [PIPE_BUF, PIPE_BUF]

@@ -53,3 +53,13 @@ def test_ctrl_c_before_the_handler_is_in_place_exits_130(monkeypatch):
     except KeyboardInterrupt:  # let out, it would stop pytest itself
         pytest.fail("main() let the KeyboardInterrupt out")
     assert status == 128 + signal.SIGINT
+
+
+def test_a_run_leaves_the_standard_descriptors_open(tmp_path):
+    """A whole run, in process: descriptors 0 to 2 are those it started with (a mutant marked
+    its closed write end as descriptor 0, which the clean-up then closed)."""
+    standard = [os.fstat(fd)[1:3] for fd in (0, 1, 2)]
+    sidecar = _sidecar.Sidecar(fifo=str(tmp_path / "metrics.fifo"), quiet=True)
+    sidecar.terminal = Shown()
+    assert sidecar.run([sys.executable, "-c", "pass"]) == 0
+    assert [os.fstat(fd)[1:3] for fd in (0, 1, 2)] == standard
