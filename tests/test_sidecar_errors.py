@@ -1,7 +1,7 @@
-"""``benchmarkai run`` when it cannot go ahead: a command that cannot be executed, a --jsonl
-it cannot write, a Ctrl-C before its handler is in place. In process, so that what it leaves
-open or closed is seen. Each caught a mutant of _sidecar that the end-to-end tests passed
-(docs/mutation.md)."""
+"""``benchmarkai run`` when it cannot go ahead (a command that cannot be executed, a --jsonl
+it cannot write, a Ctrl-C before its handler is in place) and at its edges (the descriptors
+a run leaves, the longest line). In process, so that what it leaves open or closed is seen.
+Each caught a mutant of _sidecar that the end-to-end tests passed (docs/mutation.md)."""
 import os
 import signal
 import sys
@@ -63,3 +63,15 @@ def test_a_run_leaves_the_standard_descriptors_open(tmp_path):
     sidecar.terminal = Shown()
     assert sidecar.run([sys.executable, "-c", "pass"]) == 0
     assert [os.fstat(fd)[1:3] for fd in (0, 1, 2)] == standard
+    # CMD is named by its program, not its last argument.
+    assert sidecar.terminal.lines[0].endswith(u"; %s exited with status 0" % os.path.basename(sys.executable))
+
+
+def test_a_line_without_a_newline_is_malformed_past_one_mebibyte():
+    """README: "a line still without a newline after 1 MiB" is counted as malformed."""
+    sidecar = _sidecar.Sidecar(quiet=True)
+    sidecar.terminal = Shown()
+    assert len(sidecar._take_lines(b"x" * (1 << 20))) == 1 << 20  # kept: its newline may come
+    assert sidecar.tally.malformed == 0
+    assert sidecar._take_lines(b"x" * ((1 << 20) + 1)) == b""
+    assert sidecar.tally.malformed == 1
