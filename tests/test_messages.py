@@ -7,6 +7,9 @@ import pytest
 import six
 from test_validation import BadRepr
 
+from benchmarkai._config import FifoSettings
+from benchmarkai._fifo import Fifo
+
 
 def unprintable():
     """A name whose repr() fails past reprlib's own guard: an int past Python 3.11+'s digit
@@ -33,3 +36,16 @@ def test_an_int_too_long_to_print_is_named_whatever_its_sign(impl, sign):
     with pytest.raises(ValueError) as caught:
         impl.emitter().emit({u"huge": sign * 10 ** 5000})
     assert str(caught.value).startswith("metric %r: " % u"huge")
+
+
+@pytest.mark.parametrize("kind", ["directory", "regular file"])
+def test_a_path_that_is_not_a_fifo_is_told_what_it_is(impl, tmp_path, kind):
+    path = tmp_path / "not-a-fifo"
+    if kind == "directory":
+        path.mkdir()
+    else:
+        path.write_text(u"")
+    emit = impl.emitter(Fifo(FifoSettings(str(path), max_wait=1.0, step=0.01))).emit
+    with pytest.raises(OSError) as caught:
+        emit({u"loss": 0.5})
+    assert "BENCHMARK_AI_FIFO_FILEPATH names a %s, not a named pipe" % kind in str(caught.value)

@@ -22,6 +22,22 @@ class Shown(object):
         self.lines.extend(lines)
 
 
+def open_descriptors():
+    """This process's open descriptors (None where /proc or /dev/fd cannot tell)."""
+    for listing in ("/proc/self/fd", "/dev/fd"):
+        if os.path.isdir(listing):
+            return sorted(int(name) for name in os.listdir(listing) if _is_open(int(name)))
+    return None
+
+
+def _is_open(fd):
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:  # the listing's own descriptor, closed once listed
+        return False
+
+
 def test_a_command_that_is_not_executable_exits_126_naming_it(tmp_path):
     program = tmp_path / "not-executable"
     program.write_text(u"#!/bin/sh\n")
@@ -55,14 +71,17 @@ def test_ctrl_c_before_the_handler_is_in_place_exits_130(monkeypatch):
     assert status == 128 + signal.SIGINT
 
 
-def test_a_run_leaves_the_standard_descriptors_open(tmp_path):
+def test_a_run_leaves_the_descriptors_as_it_found_them(tmp_path):
     """A whole run, in process: descriptors 0 to 2 are those it started with (a mutant marked
-    its closed write end as descriptor 0, which the clean-up then closed)."""
+    its closed write end as descriptor 0, which the clean-up then closed), and the FIFO's are
+    closed (a mutant skipped closing them)."""
     standard = [os.fstat(fd)[1:3] for fd in (0, 1, 2)]
+    opened = open_descriptors()
     sidecar = _sidecar.Sidecar(fifo=str(tmp_path / "metrics.fifo"), quiet=True)
     sidecar.terminal = Shown()
     assert sidecar.run([sys.executable, "-c", "pass"]) == 0
     assert [os.fstat(fd)[1:3] for fd in (0, 1, 2)] == standard
+    assert open_descriptors() == opened  # and both ends of the FIFO closed
     # CMD is named by its program, not its last argument.
     assert sidecar.terminal.lines[0].endswith(u"; %s exited with status 0" % os.path.basename(sys.executable))
 
@@ -75,3 +94,8 @@ def test_a_line_without_a_newline_is_malformed_past_one_mebibyte():
     assert sidecar.tally.malformed == 0
     assert sidecar._take_lines(b"x" * ((1 << 20) + 1)) == b""
     assert sidecar.tally.malformed == 1
+
+
+def test_signals_are_named():
+    assert _sidecar._signal_name(signal.SIGTERM) == u"SIGTERM (signal %d)" % signal.SIGTERM
+    assert _sidecar._signal_name(1000) == u"signal 1000"
