@@ -78,3 +78,13 @@ def test_the_line_after_a_split_is_filled_to_the_byte_too(impl, in_process_fifo)
     in_process_fifo.emit(collections.OrderedDict([first] + second))
     raw = in_process_fifo.read()
     assert [len(line) + 1 for line in raw.split(b"\n")[:-1]] == [PIPE_BUF, PIPE_BUF]
+
+
+def test_a_pair_too_long_only_once_escaped_is_refused(impl, in_process_fifo):
+    """700 DELs: 700 bytes as ujson writes them, 4200 escaped as the line holds them. Catches
+    the fallback's bound for texts that surely fit loosened (ujson's text taken as the line's
+    length: the fallback wrote what the compiled module refuses)."""
+    with pytest.raises(ValueError) as caught:
+        in_process_fifo.emit({u"\x7f" * 700: 1})
+    assert "does not fit in one line" in str(caught.value)
+    assert in_process_fifo.read() == b""

@@ -99,3 +99,19 @@ def test_a_line_without_a_newline_is_malformed_past_one_mebibyte():
 def test_signals_are_named():
     assert _sidecar._signal_name(signal.SIGTERM) == u"SIGTERM (signal %d)" % signal.SIGTERM
     assert _sidecar._signal_name(1000) == u"signal 1000"
+
+
+def test_a_command_killed_by_signal_1_gives_129(tmp_path):
+    """128 + N for every signal, the first one too (SIGHUP: a returncode of -1)."""
+    sidecar = _sidecar.Sidecar(fifo=str(tmp_path / "metrics.fifo"), quiet=True)
+    sidecar.terminal = Shown()
+    code = "import os, signal\nos.kill(os.getpid(), signal.SIGHUP)\n"
+    assert sidecar.run([sys.executable, "-c", code]) == 128 + signal.SIGHUP
+
+
+def test_a_dangling_symlink_is_no_fifo(tmp_path):
+    link = str(tmp_path / "link")
+    os.symlink(str(tmp_path / "nowhere"), link)
+    with pytest.raises(_sidecar.UsageError) as caught:
+        _sidecar.FifoPlace(link)
+    assert "exists and is not a FIFO" in str(caught.value)
