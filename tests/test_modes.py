@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import PYPY, run
@@ -134,14 +135,17 @@ def test_a_closed_stdout_passes_its_error_on(impl):
 
 def test_a_stdout_line_is_flushed_before_emit_returns(impl):
     # stdout is a pipe, so block-buffered: only a flush lets the line out while the child lives.
+    # (Unless PYTHONUNBUFFERED is set, as it may be where the tests run: cleared for the child.)
     process = subprocess.Popen(
         [sys.executable, "-c", "import benchmarkai, sys, time\n"
          "benchmarkai.emit({'x': 1})\n"
          "time.sleep(30)\n"],
-        env=impl.environ(), stdout=subprocess.PIPE)
+        env=impl.environ(PYTHONUNBUFFERED=""), stdout=subprocess.PIPE)
     try:
+        started = time.time()
         line = process.stdout.readline()
-        assert process.poll() is None  # the line came while the child still sleeps
+        # The line came while the child still sleeps (not at its exit, 30 s on, flushed then).
+        assert process.poll() is None and time.time() - started < 20
         assert line == b'{"x":1}\n'
     finally:
         process.kill()

@@ -194,7 +194,8 @@ def test_a_mapping_that_repeats_a_name_is_refused(impl, in_process_fifo, capsys)
         def __iter__(self):
             return iter([u"twice", u"twice"])
 
-    assert_nothing_written(impl, in_process_fifo, capsys, Repeating(), ValueError, "appears twice")
+    assert_nothing_written(impl, in_process_fifo, capsys, Repeating(), ValueError,
+                           "metric %r appears twice in the mapping" % u"twice")
 
 
 @pytest.mark.skipif(not hasattr(sys, "set_int_max_str_digits"), reason="Python 3.11+ digit limit")

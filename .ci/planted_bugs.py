@@ -1,0 +1,107 @@
+"""Planted bugs in the compiled module and its float formatter, which mutation tools cannot
+mutate (``tox -e cython-mutants``): each is one small textual change of the kind a real edit
+could make. Each is applied in turn to a copy of the checkout (scratch_tree.py), the
+extension rebuilt, the tests run (stopping at the first failure); each must be caught.
+
+usage: python .ci/planted_bugs.py REPO [NAME ...]   (default: every bug below)
+
+A bug whose text is no longer found in its file is reported as stale: update this list
+when the code it plants into changes.
+"""
+import os
+import subprocess
+import sys
+import time
+
+import scratch_tree
+
+# The tests of the compiled module, quickest first; "-k not python" leaves the fallback's.
+TESTS = ["tests/test_lines.py", "tests/test_validation.py", "tests/test_boundaries.py", "tests/test_float_repr.py",
+         "tests/test_modes.py", "tests/test_memory.py", "tests/test_signals.py", "tests/test_timing.py",
+         "tests/test_refcounts.py", "tests/test_fifo.py", "tests/test_parity.py", "-k", "not python"]
+PYX = "src/_fastemit.pyx"
+FLOATS = "src/_float_repr.h"
+
+# (name, file, text, its replacement)
+BUGS = [
+    ("room check off by one: a line of PIPE_BUF + 1 bytes", PYX,
+     "if buf.length - lines.start + 2 > lines.limit:", "if buf.length - lines.start + 1 > lines.limit:"),
+    ("pair-too-long check off by one", PYX,
+     "if pair_size + 3 > lines.limit:", "if pair_size + 2 > lines.limit:"),
+    ("several lines written as one (not atomic)", PYX,
+     "self._write_lines(&buf, lines.start == 0)", "self._write_lines(&buf, True)"),
+    ("wrong escape: form feed as \\b", PYX, "SHORT_ESCAPES[0x0c] = c'f'", "SHORT_ESCAPES[0x0c] = c'b'"),
+    ("upper-case hex digits in \\u escapes", PYX,
+     'HEX_DIGITS = b"0123456789abcdef"', 'HEX_DIGITS = b"0123456789ABCDEF"'),
+    ("DEL left unescaped", PYX, "0x20 <= _code <= 0x7e", "0x20 <= _code <= 0x7f"),
+    ("backslash taken as plain by the word-at-a-time check", PYX,
+     "| ((word ^ 0x5c * ones) - ones)", "| ((word ^ 0x5d * ones) - ones)"),
+    ("low surrogate of an astral character cut to 9 bits", PYX,
+     "0xdc00 | (code & 0x3ff)", "0xdc00 | (code & 0x1ff)"),
+    ("minus sign lost on -1", PYX, "    if value < 0:\n        start -= 1", "    if value < -1:\n        start -= 1"),
+    ("stdout line not flushed", PYX, "stdout.write(line)\n        stdout.flush()", "stdout.write(line)"),
+    ("unbounded escaped-name cache", PYX, "ESCAPED_NAMES.clear()", "pass"),
+    ("signal check skipped on EINTR", PYX, "PyErr_CheckSignals()  # run", "pass  # run"),
+    ("full pipe retried in a busy loop", PYX, "wait_for_room(self._fd)  # the pipe", "pass  # the pipe"),
+    ("generation not taken after a recovery", PYX,
+     "self._fifo.recover(self._generation)\n                self._generation = self._fifo.generation",
+     "self._fifo.recover(self._generation)"),
+    ("float-format threshold: 1e-05 written positionally", FLOATS,
+     "if (point <= -4 || point > 16)", "if (point < -4 || point > 16)"),
+    ("float-format threshold: 1e+16 written positionally", FLOATS,
+     "if (point <= -4 || point > 16)", "if (point <= -4 || point > 17)"),
+    ("three-digit exponent from 101 only", FLOATS, "if (x >= 100)", "if (x > 100)"),
+    ("halfway case rounded to odd", FLOATS, "(s & 1) == 0", "(s & 1) == 1"),
+    ("interval below a power of two as wide as above", FLOATS, "cb_low = cb - 1;", "cb_low = cb - 2;"),
+    ("eight-digit multiplier rounded down", FLOATS, "n * UINT64_C(144115188076)", "n * UINT64_C(144115188075)"),
+]
+
+
+def main(repo, names):
+    work = os.path.join(repo, ".tox", "cython-mutants-work")
+    tree = os.path.join(work, "tree")
+    os.nice(10)  # a shared machine: the others' work first
+    scratch_tree.copy(repo, tree)
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"] + TESTS
+    environ = scratch_tree.environ(tree)
+    if subprocess.call(command, cwd=tree, env=environ, stdout=subprocess.DEVNULL) != 0:
+        sys.exit("the tests fail without any planted bug: %s" % " ".join(command))
+    selected = [bug for bug in BUGS if not names or bug[0] in names]
+    missed = []
+    started = time.time()
+    for name, path, text, replacement in selected:
+        outcome = plant_and_test(tree, path, text, replacement, command, environ)
+        sys.stdout.write("%-8s %s (%s)\n" % (outcome, name, os.path.basename(path)))
+        sys.stdout.flush()
+        if outcome != "caught":
+            missed.append(name)
+    scratch_tree.build(tree)  # back to the code as it is
+    sys.stdout.write("%d of %d planted bugs caught in %.0f s%s\n" % (
+        len(selected) - len(missed), len(selected), time.time() - started,
+        "; not caught: " + ", ".join(missed) if missed else ""))
+    return 1 if missed else 0
+
+
+def plant_and_test(tree, path, text, replacement, command, environ):
+    """'caught', 'MISSED' or 'STALE' (the text is not in the file once)."""
+    full_path = os.path.join(tree, path)
+    with open(full_path) as source:
+        original = source.read()
+    if original.count(text) != 1:
+        return "STALE"
+    try:
+        with open(full_path, "w") as out:
+            out.write(original.replace(text, replacement))
+        scratch_tree.build(tree)
+        failed = subprocess.call(command, cwd=tree, env=environ, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, timeout=300) != 0
+    except subprocess.TimeoutExpired:
+        failed = True  # a bug that hangs the tests is caught too
+    finally:
+        with open(full_path, "w") as out:
+            out.write(original)
+    return "caught" if failed else "MISSED"
+
+
+if __name__ == "__main__":
+    sys.exit(main(os.path.abspath(sys.argv[1]), sys.argv[2:]))
