@@ -22,10 +22,13 @@ def unprintable():
 
 
 def test_an_unprintable_name_is_shown_as_its_type(impl):
+    # An int name is converted as json converts it, and this one has too many digits for
+    # that (ValueError); any other object is no name at all (TypeError).
     name = unprintable()
-    with pytest.raises(TypeError) as caught:
+    error = ValueError if isinstance(name, int) else TypeError
+    with pytest.raises(error) as caught:
         impl.emitter().emit({name: 1.0})
-    assert str(caught.value).startswith("metric name <%s object> must be a string" % type(name).__name__)
+    assert str(caught.value).startswith("metric <%s object>" % type(name).__name__)
 
 
 @pytest.mark.skipif(not hasattr(sys, "set_int_max_str_digits"), reason="Python 3.11+ digit limit")

@@ -15,8 +15,12 @@ DIGITS = "01234567"  # eight levels that show which level each character is
 def tally(*records):
     result = _summary.Tally()
     for record in records:
-        result.add(collections.OrderedDict(record))
+        result.add([collections.OrderedDict(record)])
     return result
+
+
+def add_malformed(series, problem, line):
+    series.add([_summary.Malformed(problem, line)])
 
 
 def test_the_table_of_a_known_series():
@@ -29,18 +33,21 @@ def test_the_table_of_a_known_series():
         "  step        5     5     1       3    5  ▁▃▅▆█",
         "  loss        5  0.25  0.25  0.9375    2  █▄▂ ▁",
     ]
-    assert series.notes() == ["values that are not numbers, left out of the table: note (1)"]
+    assert series.notes() == ["values that are not numbers, left out of the table:",
+                              "  metric  values  last",
+                              '  note         1  "warm-up"']
 
 
 def test_figures_have_six_significant_digits_and_no_finite_value_is_a_dash():
-    """Also an int beyond the doubles, which the sidecar took to float with a crash."""
+    """Also an int beyond the doubles, which the sidecar took to float with a crash: shown
+    from its own digits, and left out of min/mean/max as infinities are."""
     series = tally([("third", 1.0 / 3), ("huge", 10 ** 400), ("nan", float("nan"))],
                    [("third", 2.0 / 3), ("huge", -10 ** 400), ("nan", float("nan"))])
     assert series.table(DIGITS) == [
-        "  metric  count      last       min  mean       max  series",
-        "  third       2  0.666667  0.333333   0.5  0.666667  07",
-        "  huge        2      -inf         -     -         -    ",
-        "  nan         2       nan         -     -         -    ",
+        "  metric  count           last       min  mean       max  series",
+        "  third       2       0.666667  0.333333   0.5  0.666667  07",
+        "  huge        2  -1.00000e+400         -     -         -    ",
+        "  nan         2            nan         -     -         -    ",
     ]
 
 
@@ -58,8 +65,8 @@ def test_the_live_line_and_the_notes_on_malformed_lines():
     assert _summary.record_text({}) == "{}"
     series = tally()
     for number in range(7):
-        series.add_malformed("not JSON", b"x" * (number + 79))
-    series.add(collections.OrderedDict([("ok", 1)]))
+        add_malformed(series, "not JSON", b"x" * (number + 79))
+    series.add([collections.OrderedDict([("ok", 1)])])
     assert (series.lines, series.records, series.malformed) == (8, 1, 7)
     assert series.notes() == [
         "7 lines were not a JSON object (the first 5 are shown):",
@@ -70,7 +77,7 @@ def test_the_live_line_and_the_notes_on_malformed_lines():
         '  line 5, not JSON: "%s"...' % ("x" * 80),
     ]
     single = tally()
-    single.add_malformed("not UTF-8", b"\xff")
+    add_malformed(single, "not UTF-8", b"\xff")
     assert single.notes() == ['1 line was not a JSON object:', '  line 1, not UTF-8: "\\ufffd"']
 
 
@@ -96,9 +103,9 @@ def test_the_summary_header(monkeypatch):
         sidecar.terminal = Shown()
         sidecar.command_name = "train"
         for number in range(records):
-            sidecar.tally.add({"x": number})
+            sidecar.tally.add([{"x": number}])
         for _ in range(malformed):
-            sidecar.tally.add_malformed("not JSON", b"?")
+            add_malformed(sidecar.tally, "not JSON", b"?")
         clock[0] += 2.34
         sidecar._summarize(returncode)
         assert sidecar.terminal.lines[0] == "benchmarkai: " + header
@@ -109,7 +116,7 @@ def test_five_malformed_lines_are_all_shown():
     """MALFORMED_SHOWN (5) lines are all shown: no "(the first 5 are shown)" yet."""
     series = tally()
     for _ in range(5):
-        series.add_malformed("not JSON", b"?")
+        add_malformed(series, "not JSON", b"?")
     assert series.notes()[0] == "5 lines were not a JSON object:"
 
 
