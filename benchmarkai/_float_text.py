@@ -5,8 +5,9 @@ a third of that. The same text as repr(), always: what cannot be decided exactly
 
 The shortest text that reads back as the float, as repr() writes it, is found by trying 15,
 16 and 17 significant digits: the nearest p-digit decimal N / 10**j to the float. For a
-normal float that is not a power of two (whose interval is symmetric), no other p-digit
-decimal reads back as the float unless the nearest one does, and 17 digits always do.
+float in that range no other 15-digit decimal reads back as the float unless the nearest one
+does, nor another 16-digit one unless the float is a power of two (the only floats with an
+asymmetric interval), and 17 digits always do.
 The three N come from the float times 10**j for 17 digits, made exactly as the sum of two
 floats (Dekker's product); whether N / 10**j reads back as the float is
 float(N) / 10.0**j == float, exact when both are exact doubles (N < 2**53, j <= 22): one
@@ -21,6 +22,7 @@ _POWERS = [10.0 ** j for j in range(21)]  # exact doubles (up to 10**22)
 # at least 10**point exactly when it is at least _TENS[point + 5].
 _TENS = [10.0 ** point for point in range(-5, 17)]
 _LIMITS = [10 ** digits for digits in range(18)]
+_LEADING = ["0.", "0.0", "0.00", "0.000"]  # before the first digit, at 10**-1 .. 10**-4
 _EXACT = 2 ** 53  # integers below this are exact doubles
 _POWERS_OF_TWO = frozenset(2.0 ** exponent for exponent in range(-14, 50))
 _SPLIT = 134217729.0  # 2**27 + 1: cuts a double into two halves of 26 bits
@@ -44,8 +46,6 @@ def float_repr(value):
 def _positive_repr(value):
     """repr(value) for 1e-4 <= value < 1e15, or None when repr() must decide. Straight-line
     code: a loop here would be a JIT loop of its own, entered and left at a cost each time."""
-    if value in _POWERS_OF_TWO:  # half as far to the float below as to the one above
-        return None
     point = int(_floor(_log10(value)))  # 10**point <= value < 10**(point + 1), or one off:
     if value < _TENS[point + 5]:
         point -= 1
@@ -62,6 +62,8 @@ def _positive_repr(value):
         if number is None or number >= _EXACT:
             return None  # 16 digits that no double holds exactly: not checked here
         if number / _POWERS[15 - point] != value:
+            if value in _POWERS_OF_TWO:  # half as far to the float below as to the one above:
+                return None  # another 16-digit decimal than the nearest may read back
             number = _nearest(whole, low, 1, 17)  # 17 digits always read back
             if number is None:
                 return None
@@ -97,6 +99,6 @@ def _fixed_point(digits, point):
     """The decimal digits ``digits`` (no trailing zero), the first one at 10**point, as repr()
     writes a float from 1e-4 to 1e16: no exponent, at least one digit after the point."""
     if point < 0:
-        return "0." + "0" * (-point - 1) + digits
+        return _LEADING[-point - 1] + digits
     whole = digits[:point + 1]
     return whole + "0" * (point + 1 - len(whole)) + "." + (digits[point + 1:] or "0")
