@@ -8,7 +8,6 @@ import sys
 import six
 
 from benchmarkai._fifo import PIPE_BUF, wait_for_room
-from benchmarkai._float_text import float_repr
 from benchmarkai._validation import pair_too_long, plain_metrics
 
 _os_write = os.write
@@ -44,6 +43,8 @@ def _pypy_text_function(json_text):
     directly: a flat mapping of names to exact ints and floats, its text made here, the same
     as json's; any other mapping by ``json_text``. Floats by _float_text: PyPy's own repr()
     costs about a microsecond."""
+    from benchmarkai._float_text import float_repr  # here: other Pythons never load it
+
     escape = json.encoder.encode_basestring_ascii
     int_repr = int.__repr__
     special = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
