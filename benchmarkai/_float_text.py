@@ -57,17 +57,20 @@ def _positive_repr(value):
     number = _nearest(whole, low, 100, 15)
     if number is None:
         return None
-    if number / _POWERS[14 - point] != value:
-        number = _nearest(whole, low, 10, 16)
-        if number is None or number >= _EXACT:
-            return None  # 16 digits that no double holds exactly: not checked here
-        if number / _POWERS[15 - point] != value:
-            if value in _POWERS_OF_TWO:  # half as far to the float below as to the one above:
-                return None  # another 16-digit decimal than the nearest may read back
-            number = _nearest(whole, low, 1, 17)  # 17 digits always read back
-            if number is None:
-                return None
-    return _fixed_point(str(number).rstrip("0"), point)
+    if number / _POWERS[14 - point] == value:
+        return _fixed_point(str(number).rstrip("0"), point)
+    # From here on no trailing zero: without it, fewer digits would have read back.
+    number = _nearest(whole, low, 10, 16)
+    if number is None or number >= _EXACT:
+        return None  # 16 digits that no double holds exactly: not checked here
+    if number / _POWERS[15 - point] == value:
+        return _fixed_point(str(number), point)
+    if value in _POWERS_OF_TWO:  # half as far to the float below as to the one above:
+        return None  # another 16-digit decimal than the nearest may read back
+    number = _nearest(whole, low, 1, 17)  # 17 digits always read back
+    if number is None:
+        return None
+    return _fixed_point(str(number), point)
 
 
 def _nearest(whole, low, unit, digits):
