@@ -1,13 +1,13 @@
 """repr() of a float, for PyPy, where float.__repr__ costs 0.5-1 us (C code behind a slow
 call) while the JIT compiles the float and small-int arithmetic below to machine code: about
 a third of that. The same text as repr(), always: what cannot be decided exactly here
-(values outside [1e-4, 1e15), powers of two, a rounding too close to call) goes to repr().
+(values outside [1e-4, 1e15), a rounding too close to call) goes to repr().
 
 The shortest text that reads back as the float, as repr() writes it, is found by trying 15,
 16 and 17 significant digits: the nearest p-digit decimal N / 10**j to the float. For a
 float in that range no other 15-digit decimal reads back as the float unless the nearest one
-does, nor another 16-digit one unless the float is a power of two (the only floats with an
-asymmetric interval), and 17 digits always do.
+does, nor another 16-digit one (but for a power of two, whose interval is asymmetric: the 64
+in that range are written right, tests/test_float_repr.py checks them), and 17 digits always do.
 The three N come from the float times 10**j for 17 digits, made exactly as the sum of two
 floats (Dekker's product); whether N / 10**j reads back as the float is
 float(N) / 10.0**j == float, exact when both are exact doubles (N < 2**53, j <= 22): one
@@ -24,7 +24,6 @@ _TENS = [10.0 ** point for point in range(-5, 17)]
 _LIMITS = [10 ** digits for digits in range(18)]
 _LEADING = ["0.", "0.0", "0.00", "0.000"]  # before the first digit, at 10**-1 .. 10**-4
 _EXACT = 2 ** 53  # integers below this are exact doubles
-_POWERS_OF_TWO = frozenset(2.0 ** exponent for exponent in range(-14, 50))
 _SPLIT = 134217729.0  # 2**27 + 1: cuts a double into two halves of 26 bits
 # The float arithmetic here errs by far less than this; a tie closer than this: repr() decides.
 _MARGIN = 1e-9
@@ -65,8 +64,6 @@ def _positive_repr(value):
         return None  # 16 digits that no double holds exactly: not checked here
     if number / _POWERS[15 - point] == value:
         return _fixed_point(str(number), point)
-    if value in _POWERS_OF_TWO:  # half as far to the float below as to the one above:
-        return None  # another 16-digit decimal than the nearest may read back
     number = _nearest(whole, low, 1, 17)  # 17 digits always read back
     if number is None:
         return None
