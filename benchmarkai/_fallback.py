@@ -41,9 +41,11 @@ _json_text = _json_text_function()
 def _pypy_text_function(json_text):
     """On PyPy, json's encoder is Python code, slower there than writing the common line
     directly: a flat mapping of names to exact ints and floats, its text made here, the same
-    as json's; any other mapping by ``json_text``."""
+    as json's; any other mapping by ``json_text``. Floats by _float_text: PyPy's own repr()
+    costs about a microsecond."""
+    from benchmarkai._float_text import float_repr  # here: other Pythons never load it
+
     escape = json.encoder.encode_basestring_ascii
-    float_repr = float.__repr__
     int_repr = int.__repr__
     special = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
     names = {}  # name -> its escaped text, quotes and colon included: '"loss":'

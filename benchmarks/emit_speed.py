@@ -111,9 +111,12 @@ def run_child(options):
         if options.child == "cython":
             timed.append(("str", subject_call("cython-str", options.mode, metrics, fd)))
         best = dict((name, float("inf")) for name, _ in timed)
+        # One Timer per function, used for every repeat: each Timer compiles a loop of its own,
+        # which PyPy's JIT then compiles once (a new one each repeat was warmed up each time).
+        timers = [(name, timeit.Timer(function)) for name, function in timed]
         for _ in range(options.repeats):  # alternating, so all see the same load
-            for name, function in timed:
-                seconds = timeit.timeit(function, number=options.calls)
+            for name, timer in timers:
+                seconds = timer.timeit(number=options.calls)
                 best[name] = min(best[name], seconds / options.calls * 1e9)
         results[keys] = best
     report.write(json.dumps(results))

@@ -13,6 +13,8 @@ from fractions import Fraction
 import pytest
 from conftest import HERE, _fastemit_or_fail, run
 
+from benchmarkai import _float_text
+
 PATTERNS = int(os.environ.get("BENCHMARKAI_FLOAT_PATTERNS", "200000"))
 CHUNK = 100000  # patterns formatted and compared at a time
 SEED = 6
@@ -152,3 +154,22 @@ def test_the_table_is_what_its_generator_writes():
     generator = os.path.join(HERE, os.pardir, "src", "gen_float_table.py")
     returncode, out, err = run([sys.executable, generator, "--check"], timeout=300)
     assert (returncode, out, err) == (0, "", "")
+
+
+def test_pypy_float_text_is_repr():
+    """_float_text.float_repr (PyPy's fallback writes floats with it: a Python function, so
+    every Python checks it here) is repr() for the special cases, random bit patterns and
+    random values in the range it decides itself, [1e-4, 1e15). Catches a wrong digit count
+    (15/16/17), a non-nearest or mis-rounded last digit, a power-of-two or tie decided by
+    float arithmetic, a decimal point misplaced near a power of ten."""
+    rng = random.Random(SEED)
+    values = special_cases()
+    values += [from_bits(rng.getrandbits(64)) for _ in range(PATTERNS // 4)]
+    values += [rng.uniform(1e-4, 1e15) for _ in range(PATTERNS // 4)]
+    values += [10 ** rng.uniform(-4.1, 15.1) for _ in range(PATTERNS // 4)]
+    values += [round(rng.uniform(-1000, 1000), rng.randint(0, 12)) for _ in range(PATTERNS // 4)]
+    values += [float("nan"), float("inf"), -float("inf")]
+    found = [_float_text.float_repr(value) for value in values]
+    expected = [repr(value) for value in values]
+    mismatches = [(e, f) for e, f in zip(expected, found) if e != f]
+    assert not mismatches[:10]
