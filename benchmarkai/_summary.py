@@ -8,6 +8,7 @@ import json
 import math
 import operator
 import random
+import re
 import sys
 
 import six
@@ -27,6 +28,15 @@ RECORD_TYPES = frozenset([dict, collections.OrderedDict])
 # each run so that no line can hold it by design, stands between two lines.
 _SEPARATOR_VALUE = random.SystemRandom().getrandbits(62)
 _SEPARATOR = (",%d," % _SEPARATOR_VALUE).encode("ascii")
+# Tally.add_same_shape: a value's bytes in a line, as a character class. It holds every JSON
+# number, NaN, Infinity and -Infinity, and no other JSON value (no quote, bracket, comma, and
+# none of the letters of true, false, null): json.loads, which reads the values, says which are
+# numbers.
+_VALUE = b"[-+.0-9eEINafinty]+"
+# A field of a line in a shape add_same_shape takes: a name with no character that could stand
+# for the JSON around it (nor an escape), then a value and what follows it.
+_SIMPLE_FIELD = re.compile(br'"([^"\\{},:\n]+)":' + _VALUE + b"([,}])")
+_SHAPES_KEPT = 32  # shapes (names in order) whose patterns are kept for the next reads
 
 
 class Malformed(object):
@@ -151,6 +161,49 @@ class Tally(object):
         self.lines += len(results)
         self.records = self.lines - self.malformed
 
+    def add_same_shape(self, lines):
+        """Count in lines (bytes, without their newline) if each is a compact JSON object of
+        numbers with the same names in the same order as the first, written as the first
+        writes them; then True. Else False, and nothing is counted: parse_lines and add will.
+
+        It counts what they would, at a fraction of their time: one regular expression match
+        proves that every line has the shape, the names are then cut out, and one json.loads
+        reads all the values as one array, a column every len(names) values."""
+        shape = _shape(lines[0])
+        if shape is None:
+            return False
+        pattern, literals, names = shape
+        text = b"\n".join(lines) + b"\n"
+        if pattern.match(text).end() != len(text):
+            return False
+        # A line is now literals[0], a value, literals[1], ..., a value, "}\n". "{" and "}"
+        # stand nowhere else, "," only before a name (no name holds a quote, none comes
+        # twice): so each literal is found only where it stands, and the values are left
+        # with a comma after each, one JSON array element each.
+        text = text.replace(literals[0], b"").replace(b"}\n", b",")
+        for literal in literals[1:]:
+            text = text.replace(literal, b",")
+        try:
+            values = json.loads(b"[" + text[:-1] + b"]")
+        except ValueError:  # a value that is not a JSON number, such as 1. or 01
+            return False
+        for name in names:
+            self.names.setdefault(name)
+        for index, name in enumerate(names):
+            column = values[index::len(names)]
+            try:
+                column_floats = array.array("d", column)
+            except OverflowError:  # an int beyond the doubles
+                column_floats = array.array("d", map(_as_float, column))
+            if name in self.series:
+                self.series[name].extend(column_floats)
+            else:
+                self.series[name] = column_floats
+            self.last[name] = column[-1]
+        self.lines += len(lines)
+        self.records = self.lines - self.malformed
+        return True
+
     def _add_run(self, records):
         """Count in records that may all have the same names (the first one's)."""
         names = list(records[0])
@@ -239,6 +292,39 @@ class Tally(object):
                 (name, u"%d" % self.others[name][0], brief(self.others[name][1]))
                 for name in self.names if name in self.others]))
         return lines
+
+
+_shapes = {}  # the raw names of a line, in order -> (the pattern of a read of such lines, its literals, the names)
+
+
+def _shape(line):
+    """The pattern, literals and names add_same_shape needs for lines like ``line``, or None
+    if it cannot take them."""
+    if line[:1] != b"{":
+        return None
+    raw_names = []
+    end = 1
+    follows = b","
+    while follows == b",":
+        field = _SIMPLE_FIELD.match(line, end)
+        if field is None:
+            return None
+        raw_names.append(field.group(1))
+        end = field.end()
+        follows = field.group(2)
+    if end != len(line):
+        return None
+    raw_names = tuple(raw_names)
+    if raw_names not in _shapes:
+        record = _parse_line(line)  # the names as JSON reads them: not UTF-8, or a control character?
+        if type(record) is Malformed or len(record) != len(raw_names):  # or a name twice
+            return None
+        literals = [b'{"' + raw_names[0] + b'":'] + [b',"' + name + b'":' for name in raw_names[1:]]
+        pattern = re.compile(b"(?:" + b"".join(re.escape(literal) + _VALUE for literal in literals) + b"\\}\n)*")
+        if len(_shapes) >= _SHAPES_KEPT:
+            _shapes.clear()
+        _shapes[raw_names] = (pattern, literals, list(record))
+    return _shapes[raw_names]
 
 
 def _columns(rows):
