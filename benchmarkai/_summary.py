@@ -267,7 +267,7 @@ class Tally(object):
             if name not in self.series:
                 continue
             values = self.series[name]
-            finite = list(filter(_is_finite, values))
+            finite = _finite_values(values)
             if finite:
                 lowest, mean, highest = (figure(min(finite)), figure(math.fsum(finite) / len(finite)),
                                          figure(max(finite)))
@@ -327,6 +327,17 @@ def _shape(line):
     return _shapes[raw_names]
 
 
+def _finite_values(values):
+    """``values`` without their NaNs and infinities: ``values`` itself when it has none, which
+    the one pass of their exact sum tells faster than a look at each value."""
+    try:
+        if _is_finite(math.fsum(values)):
+            return values
+    except (OverflowError, ValueError):  # a sum beyond the doubles, or inf + -inf
+        pass
+    return list(filter(_is_finite, values))
+
+
 def _columns(rows):
     """Rows of cells as lines of text: the first column left-aligned, the last as it is, the
     others right-aligned."""
@@ -347,7 +358,7 @@ def sparkline(values, bars):
     width = min(count, SPARKLINE_WIDTH)
     means = []
     for index in range(width):
-        piece = list(filter(_is_finite, values[index * count // width:(index + 1) * count // width]))
+        piece = _finite_values(values[index * count // width:(index + 1) * count // width])
         means.append(math.fsum(piece) / len(piece) if piece else None)
     finite = [mean for mean in means if mean is not None]
     if not finite:

@@ -7,12 +7,14 @@ three records. In-process: what is tested is a pure function of the lines, which
 implementation wrote them. Tally.add takes runs of records with the same names a column at a
 time: it must count exactly what a record-by-record tally counts.
 """
+import array
 import json
+from math import isinf, isnan
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarkai._summary import Malformed, Tally, parse_lines
+from benchmarkai._summary import Malformed, Tally, _finite_values, parse_lines
 
 # Lines that, joined with commas, make valid JSON of wrong lines: one line with two objects,
 # two lines that make one; and good lines.
@@ -168,3 +170,13 @@ def test_same_shape_fast_path_leaves_a_name_twice():
     lines = [b'{"a":1,"a":2}', b'{"a":3,"a":4}']
     fast, slow, taken = tally_both_ways([lines])
     assert taken == 0 and list(fast.series[u"a"]) == [2.0, 4.0]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))  # a loaded machine is slow
+@given(st.lists(st.one_of(st.floats(), st.sampled_from([1e308, -1e308])), max_size=12))
+def test_finite_values_are_those_filtered(values):
+    """The summary's min, mean, max and sparkline leave out NaN and the infinities: the fast
+    check (a finite exact sum) must not let one through, nor fail on a sum beyond the doubles
+    or inf + -inf."""
+    series = array.array("d", values)
+    assert repr(list(_finite_values(series))) == repr([value for value in values if not (isinf(value) or isnan(value))])
