@@ -192,14 +192,10 @@ class Tally(object):
         for index, name in enumerate(names):
             column = values[index::len(names)]
             try:
-                column_floats = array.array("d", column)
+                values_as_floats = array.array("d", column)
             except OverflowError:  # an int beyond the doubles
-                column_floats = array.array("d", map(_as_float, column))
-            if name in self.series:
-                self.series[name].extend(column_floats)
-            else:
-                self.series[name] = column_floats
-            self.last[name] = column[-1]
+                values_as_floats = array.array("d", map(_as_float, column))
+            self._add_numbers(name, column, values_as_floats)
         self.lines += len(lines)
         self.records = self.lines - self.malformed
         return True
@@ -226,11 +222,15 @@ class Tally(object):
                 for value in column:
                     self._add_value(name, value)
                 continue
-            if name in self.series:
-                self.series[name].extend(values)
-            else:
-                self.series[name] = values
-            self.last[name] = column[-1]
+            self._add_numbers(name, column, values)
+
+    def _add_numbers(self, name, column, values):
+        """Count in a column of numbers, as received, and ``values``, the same as floats."""
+        if name in self.series:
+            self.series[name].extend(values)
+        else:
+            self.series[name] = values
+        self.last[name] = column[-1]
 
     def _add_one_by_one(self, results):
         for number, result in enumerate(results, self.lines + 1):
