@@ -179,12 +179,12 @@ class Tally(object):
         # A line is now literals[0], a value, literals[1], ..., a value, "}\n". "{" and "}"
         # stand nowhere else, "," only before a name (no name holds a quote, none comes
         # twice): so each literal is found only where it stands, and the values are left
-        # with a comma after each, one JSON array element each.
-        text = text.replace(literals[0], b"").replace(b"}\n", b",")
+        # with a comma between two, one JSON array element each.
+        text = text[len(literals[0]):-2].replace(b"}\n" + literals[0], b",")
         for literal in literals[1:]:
             text = text.replace(literal, b",")
         try:
-            values = json.loads(b"[" + text[:-1] + b"]")
+            values = json.loads(b"[" + text + b"]")
         except ValueError:  # a value that is not a JSON number, such as 1. or 01
             return False
         for name in names:
@@ -267,10 +267,9 @@ class Tally(object):
             if name not in self.series:
                 continue
             values = self.series[name]
-            finite = _finite_values(values)
+            finite, total = _finite_values(values)
             if finite:
-                lowest, mean, highest = (figure(min(finite)), figure(math.fsum(finite) / len(finite)),
-                                         figure(max(finite)))
+                lowest, mean, highest = figure(min(finite)), figure(total / len(finite)), figure(max(finite))
             else:
                 lowest = mean = highest = u"-"
             rows.append((name, u"%d" % len(values), figure(self.last[name]), lowest, mean, highest,
@@ -328,14 +327,16 @@ def _shape(line):
 
 
 def _finite_values(values):
-    """``values`` without their NaNs and infinities: ``values`` itself when it has none, which
-    the one pass of their exact sum tells faster than a look at each value."""
+    """``values`` without their NaNs and infinities, and their exact sum (math.fsum):
+    ``values`` itself when it has none, which that sum tells faster than a look at each value."""
     try:
-        if _is_finite(math.fsum(values)):
-            return values
+        total = math.fsum(values)
+        if _is_finite(total):
+            return values, total
     except (OverflowError, ValueError):  # a sum beyond the doubles, or inf + -inf
         pass
-    return list(filter(_is_finite, values))
+    finite = list(filter(_is_finite, values))
+    return finite, math.fsum(finite)
 
 
 def _columns(rows):
@@ -358,8 +359,8 @@ def sparkline(values, bars):
     width = min(count, SPARKLINE_WIDTH)
     means = []
     for index in range(width):
-        piece = _finite_values(values[index * count // width:(index + 1) * count // width])
-        means.append(math.fsum(piece) / len(piece) if piece else None)
+        piece, total = _finite_values(values[index * count // width:(index + 1) * count // width])
+        means.append(total / len(piece) if piece else None)
     finite = [mean for mean in means if mean is not None]
     if not finite:
         return u" " * width
