@@ -253,6 +253,9 @@ class Sidecar(object):
         self.lines_read += len(lines)
         if "parsing" not in self.parts:
             return
+        if results is None and "tallying" in self.parts and not self._each_line_wanted():
+            if self._attempt("tallying", self.tally.add_same_shape, lines):
+                return
         if results is None:
             results = self._attempt("parsing", _summary.parse_lines, lines)
             if results is None:
@@ -264,6 +267,10 @@ class Sidecar(object):
             self._attempt("showing", self._show_live, results)
         if "recording" in self.parts:
             self._attempt("recording", self._record, results, lines)
+
+    def _each_line_wanted(self):
+        """Whether a result for each line is needed, beyond the tally: to show or record it."""
+        return "recording" in self.parts or ("showing" in self.parts and self.terminal is not None)
 
     def _attempt(self, part, action, *args):
         """``action(*args)``, for ``part`` of the work. If it raises, say so once and give up

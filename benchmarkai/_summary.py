@@ -8,6 +8,7 @@ import json
 import math
 import operator
 import random
+import re
 import sys
 
 import six
@@ -27,6 +28,15 @@ RECORD_TYPES = frozenset([dict, collections.OrderedDict])
 # each run so that no line can hold it by design, stands between two lines.
 _SEPARATOR_VALUE = random.SystemRandom().getrandbits(62)
 _SEPARATOR = (",%d," % _SEPARATOR_VALUE).encode("ascii")
+# Tally.add_same_shape: a value's bytes in a line, as a character class. It holds every JSON
+# number, NaN, Infinity and -Infinity, and no other JSON value (no quote, bracket, comma, and
+# none of the letters of true, false, null): json.loads, which reads the values, says which are
+# numbers.
+_VALUE = b"[-+.0-9eEINafinty]+"
+# A field of a line in a shape add_same_shape takes: a name with no character that could stand
+# for the JSON around it (nor an escape), then a value and what follows it.
+_SIMPLE_FIELD = re.compile(br'"([^"\\{},:\n]+)":' + _VALUE + b"([,}])")
+_SHAPES_KEPT = 32  # shapes (names in order) whose patterns are kept for the next reads
 
 
 class Malformed(object):
@@ -151,6 +161,45 @@ class Tally(object):
         self.lines += len(results)
         self.records = self.lines - self.malformed
 
+    def add_same_shape(self, lines):
+        """Count in lines (bytes, without their newline) if each is a compact JSON object of
+        numbers with the same names in the same order as the first, written as the first
+        writes them; then True. Else False, and nothing is counted: parse_lines and add will.
+
+        It counts what they would, at a fraction of their time: one regular expression match
+        proves that every line has the shape, the names are then cut out, and one json.loads
+        reads all the values as one array, a column every len(names) values."""
+        shape = _shape(lines[0])
+        if shape is None:
+            return False
+        pattern, literals, names = shape
+        text = b"\n".join(lines) + b"\n"
+        if pattern.match(text).end() != len(text):
+            return False
+        # A line is now literals[0], a value, literals[1], ..., a value, "}\n". "{" and "}"
+        # stand nowhere else, "," only before a name (no name holds a quote, none comes
+        # twice): so each literal is found only where it stands, and the values are left
+        # with a comma between two, one JSON array element each.
+        text = text[len(literals[0]):-2].replace(b"}\n" + literals[0], b",")
+        for literal in literals[1:]:
+            text = text.replace(literal, b",")
+        try:
+            values = json.loads(b"[" + text + b"]")
+        except ValueError:  # a value that is not a JSON number, such as 1. or 01
+            return False
+        for name in names:
+            self.names.setdefault(name)
+        for index, name in enumerate(names):
+            column = values[index::len(names)]
+            try:
+                values_as_floats = array.array("d", column)
+            except OverflowError:  # an int beyond the doubles
+                values_as_floats = array.array("d", map(_as_float, column))
+            self._add_numbers(name, column, values_as_floats)
+        self.lines += len(lines)
+        self.records = self.lines - self.malformed
+        return True
+
     def _add_run(self, records):
         """Count in records that may all have the same names (the first one's)."""
         names = list(records[0])
@@ -173,11 +222,15 @@ class Tally(object):
                 for value in column:
                     self._add_value(name, value)
                 continue
-            if name in self.series:
-                self.series[name].extend(values)
-            else:
-                self.series[name] = values
-            self.last[name] = column[-1]
+            self._add_numbers(name, column, values)
+
+    def _add_numbers(self, name, column, values):
+        """Count in a column of numbers, as received, and ``values``, the same as floats."""
+        if name in self.series:
+            self.series[name].extend(values)
+        else:
+            self.series[name] = values
+        self.last[name] = column[-1]
 
     def _add_one_by_one(self, results):
         for number, result in enumerate(results, self.lines + 1):
@@ -214,10 +267,9 @@ class Tally(object):
             if name not in self.series:
                 continue
             values = self.series[name]
-            finite = list(filter(_is_finite, values))
+            finite, total = _finite_values(values)
             if finite:
-                lowest, mean, highest = (figure(min(finite)), figure(math.fsum(finite) / len(finite)),
-                                         figure(max(finite)))
+                lowest, mean, highest = figure(min(finite)), figure(total / len(finite)), figure(max(finite))
             else:
                 lowest = mean = highest = u"-"
             rows.append((name, u"%d" % len(values), figure(self.last[name]), lowest, mean, highest,
@@ -241,6 +293,52 @@ class Tally(object):
         return lines
 
 
+_shapes = {}  # the raw names of a line, in order -> (the pattern of a read of such lines, its literals, the names)
+
+
+def _shape(line):
+    """The pattern, literals and names add_same_shape needs for lines like ``line``, or None
+    if it cannot take them."""
+    if line[:1] != b"{":
+        return None
+    raw_names = []
+    end = 1
+    follows = b","
+    while follows == b",":
+        field = _SIMPLE_FIELD.match(line, end)
+        if field is None:
+            return None
+        raw_names.append(field.group(1))
+        end = field.end()
+        follows = field.group(2)
+    if end != len(line):
+        return None
+    raw_names = tuple(raw_names)
+    if raw_names not in _shapes:
+        record = _parse_line(line)  # the names as JSON reads them: not UTF-8, or a control character?
+        if type(record) is Malformed or len(record) != len(raw_names):  # or a name twice
+            return None
+        literals = [b'{"' + raw_names[0] + b'":'] + [b',"' + name + b'":' for name in raw_names[1:]]
+        pattern = re.compile(b"(?:" + b"".join(re.escape(literal) + _VALUE for literal in literals) + b"\\}\n)*")
+        if len(_shapes) >= _SHAPES_KEPT:
+            _shapes.clear()
+        _shapes[raw_names] = (pattern, literals, list(record))
+    return _shapes[raw_names]
+
+
+def _finite_values(values):
+    """``values`` without their NaNs and infinities, and their exact sum (math.fsum):
+    ``values`` itself when it has none, which that sum tells faster than a look at each value."""
+    try:
+        total = math.fsum(values)
+        if _is_finite(total):
+            return values, total
+    except (OverflowError, ValueError):  # a sum beyond the doubles, or inf + -inf
+        pass
+    finite = list(filter(_is_finite, values))
+    return finite, math.fsum(finite)
+
+
 def _columns(rows):
     """Rows of cells as lines of text: the first column left-aligned, the last as it is, the
     others right-aligned."""
@@ -261,8 +359,8 @@ def sparkline(values, bars):
     width = min(count, SPARKLINE_WIDTH)
     means = []
     for index in range(width):
-        piece = list(filter(_is_finite, values[index * count // width:(index + 1) * count // width]))
-        means.append(math.fsum(piece) / len(piece) if piece else None)
+        piece, total = _finite_values(values[index * count // width:(index + 1) * count // width])
+        means.append(total / len(piece) if piece else None)
     finite = [mean for mean in means if mean is not None]
     if not finite:
         return u" " * width

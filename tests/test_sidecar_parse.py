@@ -7,12 +7,15 @@ three records. In-process: what is tested is a pure function of the lines, which
 implementation wrote them. Tally.add takes runs of records with the same names a column at a
 time: it must count exactly what a record-by-record tally counts.
 """
+import array
 import json
+import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarkai._summary import Malformed, Tally, parse_lines
+from benchmarkai._summary import Malformed, Tally, _finite_values, parse_lines
 
 # Lines that, joined with commas, make valid JSON of wrong lines: one line with two objects,
 # two lines that make one; and good lines.
@@ -83,3 +86,105 @@ def test_tally_by_columns_equals_record_by_record(results, cuts):
     one_by_one._add_one_by_one(results)
     assert tallied(by_columns) == tallied(one_by_one)
     assert (by_columns.lines, by_columns.records) == (len(results), len(results) - one_by_one.malformed)
+
+
+# Tally.add_same_shape: the fast path of `benchmarkai run --quiet`, which reads a read of lines
+# of one shape without making a dict of each line.
+NUMBER_TOKENS = st.one_of(
+    st.integers().map(lambda number: b"%d" % number),
+    st.floats().map(lambda number: json.dumps(number).encode("ascii")),
+    st.sampled_from([b"-0", b"0.0", b"1e400", b"-1e400", b"1" + b"0" * 400, b"-1" + b"0" * 400, b"1E+2",
+                     b"2e-3", b"NaN", b"Infinity", b"-Infinity", b"179769313486231580793728971405303415079934132710"
+                     b"03782776036441183574010010453549837917024001127419891095836064493108148131883339567212"
+                     b"3849233223932011178813920497913337312153939416318924318283659012306180726006880346716"
+                     b"35797127286848327290369302226008553098393376434018193048124542765359939706896012549"]))
+NOT_NUMBER_TOKENS = st.sampled_from([b"1.", b"01", b"+1", b"1e", b".5", b"-", b"Nan", b"infinity", b"1e5e5", b"--1",
+                                     b"true", b"null", b'"1"', b"[1]", b"1 ", b""])
+NAMES = st.one_of(st.sampled_from([u"loss", u"step", u"caf\xe9", u"a b", u"x-1.e"]), st.text(max_size=4))
+
+
+def line_of(fields, ensure_ascii):
+    """A line with ``fields`` (name, value bytes) as JSON text, names escaped as json escapes them."""
+    return b"{" + b",".join(json.dumps(name, ensure_ascii=ensure_ascii).encode("utf-8") + b":" + value
+                            for name, value in fields) + b"}"
+
+
+@st.composite
+def reads(draw):
+    """A read's lines: mostly of one shape, with numbers of every kind; some with a value that is
+    not a number, other names or order, or a malformed line."""
+    names = draw(st.lists(NAMES, min_size=0, max_size=3))
+    ensure_ascii = draw(st.booleans())
+    lines = []
+    for _ in range(draw(st.integers(1, 12))):
+        kind = draw(st.sampled_from(["same"] * 6 + ["bad number", "other names", "odd"]))
+        if kind == "odd":
+            lines.append(draw(st.sampled_from(TRICKY + ODD)))
+            continue
+        line_names = names if kind != "other names" else draw(st.permutations(names + [u"z"]))
+        values = [draw(NOT_NUMBER_TOKENS if kind == "bad number" else NUMBER_TOKENS) for _ in line_names]
+        lines.append(line_of(zip(line_names, values), ensure_ascii))
+    return lines
+
+
+def tally_both_ways(chunks):
+    """Tallies of the same reads: one through add_same_shape where it takes a read, one
+    through parse_lines and add only; and how many reads add_same_shape took."""
+    fast, slow = Tally(), Tally()
+    taken = 0
+    for lines in chunks:
+        if fast.add_same_shape(lines):
+            taken += 1
+        else:
+            fast.add(parse_lines(lines))
+        slow.add(parse_lines(lines))
+    return fast, slow, taken
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))  # a loaded machine is slow
+@given(st.lists(reads(), min_size=1, max_size=4))
+def test_same_shape_fast_path_equals_parsing(chunks):
+    """add_same_shape must count exactly what parse_lines and add count, or leave the read to
+    them: a value that JSON does not take as a number (1., 01, +1, a string), a name twice,
+    names escaped otherwise or in another order, a malformed line among good ones, NaN, the
+    infinities and ints beyond a double (which must become infinities, last kept as received)."""
+    fast, slow, _ = tally_both_ways(chunks)
+    assert tallied(fast) == tallied(slow)
+    assert (fast.lines, fast.records) == (slow.lines, slow.records)
+
+
+def test_same_shape_fast_path_takes_what_emit_writes():
+    """The fast path must take the lines emit writes, numbers of every kind included, or
+    `benchmarkai run --quiet` is as slow as before (issue 13, item 6)."""
+    lines = [b'{"step":%d,"loss":%s,"caf\xc3\xa9":%s}' % (step, value, value)
+             for step, value in enumerate([b"0.5", b"1e-07", b"NaN", b"Infinity", b"-Infinity", b"-3",
+                                           b"1" + b"0" * 400, b"2"])]
+    fast, slow, taken = tally_both_ways([lines[:5], lines[5:]])
+    assert taken == 2
+    assert tallied(fast) == tallied(slow)
+    assert list(fast.names) == [u"step", u"loss", u"caf\xe9"] and fast.last[u"loss"] == 2
+    assert repr(list(fast.series[u"loss"])) == "[0.5, 1e-07, nan, inf, -inf, -3.0, inf, 2.0]"
+
+
+def test_same_shape_fast_path_leaves_a_name_twice():
+    """{"a":1,"a":2} is one metric a=2 for json: cutting out names would count two values."""
+    lines = [b'{"a":1,"a":2}', b'{"a":3,"a":4}']
+    fast, slow, taken = tally_both_ways([lines])
+    assert taken == 0 and list(fast.series[u"a"]) == [2.0, 4.0]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))  # a loaded machine is slow
+@given(st.lists(st.one_of(st.floats(), st.sampled_from([1e308, -1e308])), max_size=12))
+def test_finite_values_are_those_filtered(values):
+    """The summary's min, mean, max and sparkline leave out NaN and the infinities: the fast
+    check (a finite exact sum) must not let one through, nor fail on a sum beyond the doubles
+    or inf + -inf."""
+    finite = [value for value in values if not (math.isinf(value) or math.isnan(value))]
+    try:
+        finite_sum = math.fsum(finite)
+    except OverflowError:  # the finite values' sum is beyond the doubles: the table said so before too
+        with pytest.raises(OverflowError):
+            _finite_values(array.array("d", values))
+        return
+    kept, total = _finite_values(array.array("d", values))
+    assert (repr(list(kept)), total) == (repr(finite), finite_sum)
