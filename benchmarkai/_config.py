@@ -1,6 +1,7 @@
 """Settings read from the environment: the mode, the FIFO and the choice of implementation."""
 import collections
 import os
+import platform
 
 MODES = ("stdout", "fifo")
 
@@ -11,6 +12,11 @@ FifoSettings = collections.namedtuple("FifoSettings", "path max_wait step")
 def pure_python_requested(environ=os.environ):
     """True when BENCHMARK_AI_PURE_PYTHON asks for the fallback (honoured at import and build time)."""
     return environ.get("BENCHMARK_AI_PURE_PYTHON", "") not in ("", "0")
+
+
+def on_pypy():
+    """True on PyPy: no extension is built there, and the fallback makes its common line itself."""
+    return platform.python_implementation() == "PyPy"
 
 
 def mode(environ=os.environ):

@@ -2,11 +2,11 @@
 import errno
 import json
 import os
-import platform
 import sys
 
 import six
 
+from benchmarkai import _config
 from benchmarkai._fifo import PIPE_BUF, wait_for_room
 from benchmarkai._validation import pair_too_long, plain_metrics
 
@@ -73,7 +73,7 @@ def _pypy_text_function(json_text):
 
 
 # On PyPy the common flat line is made directly; elsewhere json's C encoder is faster.
-_text = _pypy_text_function(_json_text) if platform.python_implementation() == "PyPy" else _json_text
+_text = _pypy_text_function(_json_text) if _config.on_pypy() else _json_text
 # The text is ASCII, one byte a character: its length decides whether it needs splitting.
 _SURELY_FITS = PIPE_BUF - 1
 

@@ -2,11 +2,12 @@
 import collections
 import json
 import operator
-import platform
 import sys
 
 import six
 from six.moves import reprlib
+
+from benchmarkai import _config
 
 try:
     from collections.abc import Mapping
@@ -204,7 +205,7 @@ def _float(name, value):
 if six.PY2:
     def _exact_int(value):
         return long.__long__(value) if isinstance(value, long) else int.__int__(value)  # noqa: F821
-elif platform.python_implementation() == "PyPy":
+elif _config.on_pypy():
     def _exact_int(value):
         return int.__add__(value, 0)  # PyPy's int.__index__ calls a subclass's own __index__
 else:

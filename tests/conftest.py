@@ -10,7 +10,6 @@
 import errno
 import json
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from benchmarkai import _config, _fallback
 from benchmarkai._fifo import Fifo
 
 IMPLEMENTATIONS = ("cython", "python", "python-json")
-PYPY = platform.python_implementation() == "PyPy"
+PYPY = _config.on_pypy()
 HERE = os.path.dirname(os.path.abspath(__file__))
 READER = os.path.join(HERE, "fifo_reader.py")
 # Run first in a child for python-json: from then on "import ujson" raises ImportError.
