@@ -161,15 +161,48 @@ def test_pypy_float_text_is_repr():
     every Python checks it here) is repr() for the special cases, random bit patterns and
     random values in the range it decides itself, [1e-4, 1e15). Catches a wrong digit count
     (15/16/17), a non-nearest or mis-rounded last digit, a power-of-two or tie decided by
-    float arithmetic, a decimal point misplaced near a power of ten."""
+    float arithmetic, a decimal point misplaced near a power of ten, a 16-digit decimal above
+    2**53 taken or refused wrongly (no double holds it: its distance is checked instead)."""
     rng = random.Random(SEED)
     values = special_cases()
     values += [from_bits(rng.getrandbits(64)) for _ in range(PATTERNS // 4)]
     values += [rng.uniform(1e-4, 1e15) for _ in range(PATTERNS // 4)]
     values += [10 ** rng.uniform(-4.1, 15.1) for _ in range(PATTERNS // 4)]
     values += [round(rng.uniform(-1000, 1000), rng.randint(0, 12)) for _ in range(PATTERNS // 4)]
+    values += above_2_53_at_16_digits(rng, PATTERNS // 4) + ties_at_15_digits(rng, PATTERNS // 4)
     values += [float("nan"), float("inf"), -float("inf")]
     found = [_float_text.float_repr(value) for value in values]
     expected = [repr(value) for value in values]
     mismatches = [(e, f) for e, f in zip(expected, found) if e != f]
     assert not mismatches[:10]
+
+
+def above_2_53_at_16_digits(rng, count, top=14):
+    """Floats whose 16-digit decimals, 9007199254740992 and up, no double holds exactly."""
+    return [rng.uniform(0.9007199254740992, 1.0) * 10.0 ** rng.randint(-3, top) for _ in range(count)]
+
+
+def ties_at_15_digits(rng, count):
+    """Floats from 1e12 to 1e13 with 3 binary fraction digits: halfway between two 15-digit
+    decimals (x.125, x.375 ...: 15 digits stop at 0.01) or exactly 15 digits (x.25)."""
+    return [rng.randint(10 ** 12, 10 ** 13 - 1) + rng.randint(1, 7) / 8.0 for _ in range(count)]
+
+
+def test_pypy_float_text_decides_itself(monkeypatch):
+    """float_repr writes floats in its range itself, and hands repr() only a (near) tie at 16
+    or 17 digits, which needs a float of few binary fraction digits, above 1e9 or so: on PyPy
+    repr() costs a microsecond, 5 to 10 times float_repr. Catches 16 digits above 2**53
+    (about one full-precision value in ten: 0.9007... to 0.9999...) or a tie at 15 digits
+    (then nothing at 15 digits reads back) handed to repr()."""
+    handed = []
+
+    def counted_repr(value):
+        handed.append(value)
+        return repr(value)
+    monkeypatch.setattr(_float_text, "_float_repr", counted_repr)
+    rng = random.Random(SEED)
+    values = above_2_53_at_16_digits(rng, 20000, top=8) + ties_at_15_digits(rng, 20000)
+    values += [rng.uniform(1e-4, 1) for _ in range(20000)] + [10 ** rng.uniform(-4, 9) for _ in range(20000)]
+    values += [round(rng.uniform(0, 1000), rng.randint(1, 6)) for _ in range(20000)]
+    assert [_float_text.float_repr(value) for value in values] == [repr(value) for value in values]
+    assert handed == []
