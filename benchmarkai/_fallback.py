@@ -8,7 +8,7 @@ import six
 
 from benchmarkai import _config
 from benchmarkai._fifo import PIPE_BUF, wait_for_room
-from benchmarkai._validation import pair_too_long, plain_metrics
+from benchmarkai._validation import _SMALL_INT, pair_too_long, plain_metrics
 
 _os_write = os.write
 
@@ -40,9 +40,10 @@ _json_text = _json_text_function()
 
 def _pypy_text_function(json_text):
     """On PyPy, json's encoder is Python code, slower there than writing the common line
-    directly: a flat mapping of names to exact ints and floats, its text made here, the same
-    as json's; any other mapping by ``json_text``. Floats by _float_text: PyPy's own repr()
-    costs about a microsecond."""
+    directly: an exact dict of text names to exact floats and ints, whose pairs are checked
+    as they are written (one pass: plain_metrics would return it as it is), the same text as
+    json's; any other mapping goes to plain_metrics and ``json_text``. Floats by _float_text:
+    PyPy's own repr() costs about a microsecond."""
     from benchmarkai._float_text import float_repr  # here: other Pythons never load it
 
     escape = json.encoder.encode_basestring_ascii
@@ -50,30 +51,46 @@ def _pypy_text_function(json_text):
     special = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
     names = {}  # name -> its escaped text, quotes and colon included: '"loss":'
 
-    def text(plain):
-        parts = []
-        for name, value in plain.items():
-            key = names.get(name)
-            if key is None:
-                if len(names) >= 1024:  # bounded, as _fastemit's cache of names
-                    names.clear()
-                key = names[name] = escape(name) + ":"
-            kind = type(value)
-            if kind is float:
-                number = float_repr(value)
-                if number[-1] > "9":  # nan, inf, -inf: no finite float's repr ends in a letter
-                    number = special[number]
-            elif kind is int:
-                number = int_repr(value)
+    def text(metrics):
+        if type(metrics) is dict:
+            parts = []
+            for name, value in metrics.items():
+                if type(name) is not str:  # first: a str subclass may equal a cached name
+                    break
+                key = names.get(name)
+                if key is None:
+                    if len(names) >= 1024:  # bounded, as _fastemit's cache of names
+                        names.clear()
+                    key = names[name] = escape(name) + ":"
+                kind = type(value)
+                if kind is float:
+                    number = float_repr(value)
+                    if number[-1] > "9":  # nan, inf, -inf: no finite float's repr ends in a letter
+                        number = special[number]
+                elif kind is int and -_SMALL_INT < value < _SMALL_INT:  # as plain_metrics takes them
+                    number = int_repr(value)
+                else:
+                    break
+                parts.append(key + number)
             else:
-                return json_text(plain)
-            parts.append(key + number)
-        return "{" + ",".join(parts) + "}"
+                if parts:  # empty: plain_metrics raises
+                    return "{" + ",".join(parts) + "}"
+        return json_text(plain_metrics(metrics))
     return text
 
 
-# On PyPy the common flat line is made directly; elsewhere json's C encoder is faster.
-_text = _pypy_text_function(_json_text) if _config.on_pypy() else _json_text
+def _dict_or_plain(metrics):
+    """``metrics`` if it is an exact dict (the PyPy text function checks it), else plain_metrics'
+    copy: a mapping of another type is read once."""
+    return metrics if type(metrics) is dict else plain_metrics(metrics)
+
+
+# What emit makes its line from: plain_metrics' result and its text by json's C encoder; on
+# PyPy an exact dict as it is, which the PyPy text function checks as it writes it.
+if _config.on_pypy():
+    _plain, _text = _dict_or_plain, _pypy_text_function(_json_text)
+else:
+    _plain, _text = plain_metrics, _json_text
 # The text is ASCII, one byte a character: its length decides whether it needs splitting.
 _SURELY_FITS = PIPE_BUF - 1
 
@@ -88,7 +105,7 @@ class Emitter(object):
 
     def emit(self, metrics):
         """Publish ``metrics``, a mapping of metric names to values, as one JSON line."""
-        plain = plain_metrics(metrics)
+        plain = _plain(metrics)
         text = _text(plain)
         if self._fifo is None:
             stdout = sys.stdout
@@ -103,8 +120,8 @@ class Emitter(object):
                 _os_write(self._fd, line)  # the common case, inline: one line, room in the pipe
             except OSError:  # not open yet (fd -1), pipe full, reader gone: nothing was written
                 self._write(line)
-        else:
-            for line in _lines(plain):
+        else:  # plain_metrics again: on PyPy ``plain`` may be an exact dict not checked yet
+            for line in _lines(plain_metrics(plain)):
                 self._write((line + "\n").encode())
 
     def _write(self, data):

@@ -29,23 +29,39 @@ READER = os.path.join(HERE, "fifo_reader.py")
 _NO_UJSON = "import sys; sys.modules['ujson'] = None\n"
 
 
+def _load_fallback_copy(name):
+    """A second copy of the fallback module, loaded afresh as ``name``."""
+    if sys.version_info >= (3, 5):
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(name, _fallback.__file__)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    import imp
+    return imp.load_source(name, _fallback.__file__.replace(".pyc", ".py"))
+
+
 def _load_fallback_without_ujson():
     saved = sys.modules.get("ujson")
     sys.modules["ujson"] = None
     try:
-        if sys.version_info >= (3, 5):
-            import importlib.util
-            spec = importlib.util.spec_from_file_location("benchmarkai._fallback_json", _fallback.__file__)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            return module
-        import imp
-        return imp.load_source("benchmarkai._fallback_json", _fallback.__file__.replace(".pyc", ".py"))
+        return _load_fallback_copy("benchmarkai._fallback_json")
     finally:
         if saved is None:
             del sys.modules["ujson"]
         else:
             sys.modules["ujson"] = saved
+
+
+def load_fallback_as_on_pypy():
+    """A copy of the fallback as PyPy loads it, on any Python: its own one-pass text function
+    (plain Python: every Python can check it against the fallback json writes with)."""
+    saved = _config.on_pypy
+    _config.on_pypy = lambda: True
+    try:
+        return _load_fallback_copy("benchmarkai._fallback_pypy")
+    finally:
+        _config.on_pypy = saved
 
 
 _FALLBACK_WITHOUT_UJSON = _load_fallback_without_ujson()

@@ -20,7 +20,7 @@ try:
 except ImportError:  # Python 2
     from collections import Mapping
 from conftest import IMPLEMENTATIONS, InProcessFifo
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from benchmarkai import _fallback
@@ -73,13 +73,15 @@ mappings = st.one_of(  # mostly valid mappings, some of them long enough to spli
 
 def every_emitter(directory):
     """(name, stdout emitter, fifo) for every implementation, over one real FIFO each, made in
-    ``directory`` (tests/reliability/atheris_fastemit.py uses them too, outside pytest)."""
-    from conftest import _FALLBACK_WITHOUT_UJSON, Implementation, _fastemit_or_fail
+    ``directory`` (tests/reliability/atheris_fastemit.py uses them too, outside pytest); and
+    for the fallback as PyPy loads it, whatever Python this is (python-pypy)."""
+    from conftest import _FALLBACK_WITHOUT_UJSON, Implementation, _fastemit_or_fail, load_fallback_as_on_pypy
 
     from benchmarkai import _fallback
-    modules = {"python": _fallback, "python-json": _FALLBACK_WITHOUT_UJSON}
+    modules = {"python": _fallback, "python-json": _FALLBACK_WITHOUT_UJSON,
+               "python-pypy": load_fallback_as_on_pypy()}
     found = []
-    for name in IMPLEMENTATIONS:
+    for name in IMPLEMENTATIONS + ("python-pypy",):
         module = modules.get(name) or _fastemit_or_fail()
         impl = Implementation(name, module)
         path = os.path.join(directory, name)
@@ -199,6 +201,71 @@ def test_the_pypy_text_is_json_text_byte_for_byte(pairs):
     except ValueError:  # two names that become the same text: refused before any text is made
         assume(False)
     assert _fallback._pypy_text_function(_fallback._json_text)(plain) == _fallback._json_text(plain)
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(metrics=mappings)
+@example(metrics={u"loss": 0.5, u"huge": 10 ** 5000})  # past Python 3.11+'s digit limit: refused
+def test_the_pypy_text_of_any_mapping_is_json_text_or_the_same_error(metrics):
+    """PyPy's text function takes the user's mapping (its one pass checks the pairs it writes
+    itself): for any mapping, it writes json's text of plain_metrics' result, or raises the
+    same error. Catches a pair written as it is that plain_metrics would refuse or convert
+    (a bool, an int past the digit limit, a float or str subclass, a name that is not str),
+    or a mapping of another type read without plain_metrics."""
+    try:
+        expected = ("text", _fallback._json_text(plain_metrics(metrics)))
+    except (TypeError, ValueError) as error:
+        expected = ("error", type(error), str(error))
+    try:
+        found = ("text", _fallback._pypy_text_function(_fallback._json_text)(metrics))
+    except (TypeError, ValueError) as error:
+        found = ("error", type(error), str(error))
+    assert found == expected
+
+
+def test_the_pypy_fallback_splits_an_unchecked_dict_as_the_fallback_does(tmpdir):
+    """An exact dict that PyPy's emit hands to its text function unchecked, too long for one
+    line and holding values that plain_metrics converts (Decimal, a tuple, a float subclass),
+    is split into the same lines as the fallback writes. Catches the split made from the
+    user's dict as it is (unconverted values) rather than plain_metrics' copy."""
+    from conftest import Implementation, InProcessFifo, load_fallback_as_on_pypy
+
+    class Ratio(float):
+        pass
+    metrics = dict((u"metric %d %s" % (index, u"x" * 200), value) for index, value in enumerate(
+        [decimal.Decimal("1.5"), (1, 2.5), Ratio(0.25), 7, 0.125] * 8))
+    written = []
+    for name, module in (("python", _fallback), ("python-pypy", load_fallback_as_on_pypy())):
+        path = str(tmpdir.join(name))
+        os.mkfifo(path)
+        pipe = InProcessFifo(path, Implementation(name, module))
+        pipe.emit(metrics)
+        written.append(pipe.read())
+        pipe.close()
+    assert written[0].count(b"\n") > 1
+    assert written[1] == written[0]
+
+
+def test_the_pypy_fallback_reads_a_mapping_once(tmpdir):
+    """A mapping that is not an exact dict is read once (one items() call), as the fallback
+    reads it, also when its line is split. Catches PyPy's emit handing such a mapping on
+    unread, so that the text and the split lines read it twice (it may change meanwhile)."""
+    from conftest import Implementation, InProcessFifo, load_fallback_as_on_pypy
+
+    class Counted(collections.OrderedDict):
+        reads = 0
+
+        def items(self):
+            Counted.reads += 1
+            return collections.OrderedDict.items(self)
+    metrics = Counted((u"metric %d %s" % (index, u"x" * 200), 0.5) for index in range(40))
+    path = str(tmpdir.join("fifo"))
+    os.mkfifo(path)
+    pipe = InProcessFifo(path, Implementation("python-pypy", load_fallback_as_on_pypy()))
+    pipe.emit(metrics)
+    assert pipe.read().count(b"\n") > 1
+    pipe.close()
+    assert Counted.reads == 1
 
 
 def test_the_pypy_text_keeps_names_right_past_its_cache():
