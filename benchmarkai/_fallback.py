@@ -120,8 +120,8 @@ class Emitter(object):
                 _os_write(self._fd, line)  # the common case, inline: one line, room in the pipe
             except OSError:  # not open yet (fd -1), pipe full, reader gone: nothing was written
                 self._write(line)
-        else:  # plain_metrics again: on PyPy ``plain`` may be an exact dict not checked yet
-            for line in _lines(plain_metrics(plain)):
+        else:
+            for line in _lines(plain):
                 self._write((line + "\n").encode())
 
     def _write(self, data):
@@ -146,12 +146,14 @@ class Emitter(object):
 
 
 def _lines(plain):
-    """The canonical text of ``plain`` cut into lines of at most PIPE_BUF bytes, pairs kept whole."""
+    """The canonical text of ``plain`` cut into lines of at most PIPE_BUF bytes, pairs kept whole.
+    Each pair's text by _text, as the whole line's: on PyPy ``plain`` may be an exact dict
+    as the user gave it (checked whole by then), and its text function converts each pair."""
     lines = []
     pairs = []
     size = 1  # the line's "{"
     for name, value in six.iteritems(plain):
-        pair = _json_text({name: value})[1:-1]
+        pair = _text({name: value})[1:-1]
         if len(pair) + 3 > PIPE_BUF:
             raise pair_too_long(name, len(pair) + 3, PIPE_BUF)
         if pairs and size + 1 + len(pair) + 2 > PIPE_BUF:
