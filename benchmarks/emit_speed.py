@@ -274,8 +274,11 @@ def callgrind_table(options, subjects):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=5000, help="calls per timing (default 5000)")
-    parser.add_argument("--repeats", type=int, default=25,
+    # Many short timings: on a shared machine a 5 ms timing is seldom left alone, a 1 ms one
+    # often is (PyPy's 3-float emit, alternate runs at load 4-5: 4.8x and 5.5x os.write with
+    # 5000 calls x 25, 3.1x and 2.4x with 1000 x 125).
+    parser.add_argument("--calls", type=int, default=1000, help="calls per timing (default 1000)")
+    parser.add_argument("--repeats", type=int, default=125,
                         help="timings per figure, the best counts: many short ones ride out bursts of load")
     parser.add_argument("--rounds", type=int, default=3,
                         help="children per subject, one per round, the best figures count (default 3)")
