@@ -192,6 +192,8 @@ def assert_as_0_1_wrote(metrics, found):
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(pairs=st.lists(st.tuples(names, st.one_of(st.floats(), st.integers(), numbers)), min_size=1, max_size=40))
+@example(pairs=[(u"v%d" % i, value) for i, value in enumerate(  # repr() with one digit before "e", or none
+    [1e-07, 5e-324, 1e+16, -2e-05, 1.5e-05, float("nan"), float("inf"), -float("inf"), -0.0])])
 def test_the_pypy_text_is_json_text_byte_for_byte(pairs):
     """The line text PyPy's fallback makes itself (a Python function: every Python runs it
     here) is json's, byte for byte. Catches a float written otherwise than repr() writes it
