@@ -121,6 +121,8 @@ class Emitter(object):
             except OSError:  # not open yet (fd -1), pipe full, reader gone: nothing was written
                 self._write(line)
         else:
+            if _plain is not plain_metrics:  # PyPy: ``plain`` may be the user's dict, not checked
+                plain = plain_metrics(plain)
             for line in _lines(plain):
                 self._write((line + "\n").encode())
 
@@ -146,9 +148,7 @@ class Emitter(object):
 
 
 def _lines(plain):
-    """The canonical text of ``plain`` cut into lines of at most PIPE_BUF bytes, pairs kept whole.
-    Each pair's text by _text, as the whole line's: on PyPy ``plain`` may be an exact dict
-    as the user gave it (checked whole by then), and its text function converts each pair."""
+    """The canonical text of ``plain`` cut into lines of at most PIPE_BUF bytes, pairs kept whole."""
     lines = []
     pairs = []
     size = 1  # the line's "{"

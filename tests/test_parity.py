@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from benchmarkai import _fallback
+from benchmarkai._fifo import PIPE_BUF
 from benchmarkai._validation import plain_metrics
 
 # Any code point, lone surrogates included (hypothesis's text() leaves those out).
@@ -225,27 +226,36 @@ def test_the_pypy_text_of_any_mapping_is_json_text_or_the_same_error(metrics):
     assert found == expected
 
 
-def test_the_pypy_fallback_splits_an_unchecked_dict_as_the_fallback_does(tmpdir):
+@pytest.mark.parametrize("too_long", [False, True])
+def test_the_pypy_fallback_splits_an_unchecked_dict_as_the_fallback_does(tmpdir, too_long):
     """An exact dict that PyPy's emit hands to its text function unchecked, too long for one
-    line and holding values that plain_metrics converts (Decimal, a tuple, a float subclass),
-    is split into the same lines as the fallback writes. Catches the split made from the
-    user's dict as it is (unconverted values) rather than plain_metrics' copy."""
+    line and holding names and values that plain_metrics converts (True, 1.5, Decimal, a
+    tuple, a float subclass), is split into the same lines as the fallback writes, or
+    refused with the same message when one pair cannot fit in a line. Catches the split made
+    from the user's dict as it is (unconverted values; the name True, not "true", in the
+    message) rather than plain_metrics' copy."""
     from conftest import Implementation, InProcessFifo, load_fallback_as_on_pypy
 
     class Ratio(float):
         pass
     metrics = dict((u"metric %d %s" % (index, u"x" * 200), value) for index, value in enumerate(
         [decimal.Decimal("1.5"), (1, 2.5), Ratio(0.25), 7, 0.125] * 8))
-    written = []
+    metrics[True] = u"y" * (PIPE_BUF if too_long else 200)
+    metrics[1.5] = 0.5
+    found = []
     for name, module in (("python", _fallback), ("python-pypy", load_fallback_as_on_pypy())):
         path = str(tmpdir.join(name))
         os.mkfifo(path)
         pipe = InProcessFifo(path, Implementation(name, module))
-        pipe.emit(metrics)
-        written.append(pipe.read())
+        try:
+            pipe.emit(metrics)
+            found.append(("lines", pipe.read()))
+        except ValueError as error:
+            found.append(("error", str(error), pipe.read()))
         pipe.close()
-    assert written[0].count(b"\n") > 1
-    assert written[1] == written[0]
+    assert found[0][0] == ("error" if too_long else "lines")
+    assert too_long or found[0][1].count(b"\n") > 1
+    assert found[1] == found[0]
 
 
 def test_the_pypy_fallback_reads_a_mapping_once(tmpdir):
@@ -268,6 +278,17 @@ def test_the_pypy_fallback_reads_a_mapping_once(tmpdir):
     assert pipe.read().count(b"\n") > 1
     pipe.close()
     assert Counted.reads == 1
+
+
+@pytest.mark.skipif(six.PY2, reason="a PyPy 3 path: unicode names and longs go to json on Python 2")
+def test_the_pypy_text_writes_the_common_line_itself():
+    """Text names to floats and ints below 2**64 either way are written without json (on
+    PyPy its encoder is Python code, several times slower). Catches a check that sends such
+    a pair to json: the same bytes, only slower."""
+    def no_json(plain):
+        raise AssertionError("json was asked for %r" % (plain,))
+    metrics = {u"loss": 0.25, u"step": 7, u"low": -2 ** 64 + 1, u"high": 2 ** 64 - 1, u"nan": float("nan")}
+    assert _fallback._pypy_text_function(no_json)(metrics) == _fallback._json_text(metrics)
 
 
 def test_the_pypy_text_keeps_names_right_past_its_cache():
