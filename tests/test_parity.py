@@ -291,6 +291,20 @@ def test_the_pypy_text_writes_the_common_line_itself():
     assert _fallback._pypy_text_function(no_json)(metrics) == _fallback._json_text(metrics)
 
 
+@pytest.mark.skipif(six.PY2, reason="a PyPy 3 path: unicode names go to json on Python 2")
+def test_the_pypy_text_escapes_a_name_once(monkeypatch):
+    """The escaped text of up to 1024 names is kept between lines. Catches a cache emptied
+    before it is full, which escapes every name of every line again: the same bytes, slower."""
+    escaped = []
+    escape = json.encoder.encode_basestring_ascii
+    monkeypatch.setattr(json.encoder, "encode_basestring_ascii", lambda name: escaped.append(name) or escape(name))
+    text = _fallback._pypy_text_function(_fallback._json_text)
+    metrics = dict((u"m%d" % index, float(index)) for index in range(1000))
+    for _ in range(3):
+        assert text(metrics) == _fallback._json_text(metrics)
+    assert len(escaped) == 1000
+
+
 def test_the_pypy_text_keeps_names_right_past_its_cache():
     """Catches a name cache that, once full, serves a wrong or stale text (it empties itself
     at 1024 names)."""
