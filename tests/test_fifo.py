@@ -546,13 +546,16 @@ def test_long_mapping_is_split_into_greedy_lines(impl, in_process_fifo):
 
 
 def test_line_of_exactly_pipe_buf_bytes_is_not_split(impl, in_process_fifo):
-    """PIPE_BUF bytes ("\\n" included) is one line; one more byte makes two."""
+    """PIPE_BUF bytes ("\\n" included) is one line; one more byte makes two, also for the
+    lines after the first (caught: a split line's size counted from 0, not its "{")."""
     name = u"a" * (PIPE_BUF - 13)  # {"a...":1,"b":2}\n is len(name) + 13 bytes
     cases = [
         ([(u"s" * (PIPE_BUF - 7), 1)], [PIPE_BUF]),  # {"s...":1}\n
         ([(name, 1), (u"b", 2)], [PIPE_BUF]),
         ([(name + u"a", 1), (u"b", 2)], [PIPE_BUF - 5, 8]),
         ([(name, 1), (u"b", 2), (u"c", 3)], [PIPE_BUF, 8]),  # split, its first line full to the byte
+        # After a split too: a line counted a byte short (its "{") would be PIPE_BUF + 1 bytes.
+        ([(u"s" * (PIPE_BUF - 7), 1), (name + u"a", 1), (u"b", 2)], [PIPE_BUF, PIPE_BUF - 5, 8]),
     ]
     for mapping_type in MAPPING_TYPES:
         for pairs, sizes in cases:
