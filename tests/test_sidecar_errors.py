@@ -194,6 +194,24 @@ def test_live_lines_past_twenty_in_a_second_are_folded(monkeypatch):
         + [u"[benchmarkai +2.00s] ... 1 more line, the last: i=42", u"[benchmarkai +2.00s] i=43"])
 
 
+def test_lines_folded_are_told_once_their_second_is_over(tmp_path):
+    """The line that folds those past 20 in a second is shown when the second is over, also
+    if no more lines come (a mutant showed it only with the next line: 2 s later here)."""
+    code = """
+import os, time
+fd = os.open(os.environ["BENCHMARK_AI_FIFO_FILEPATH"], os.O_WRONLY)
+os.write(fd, b'{"i":1}\\n' * 21)
+time.sleep(2)
+os.write(fd, b'{"i":2}\\n')
+"""
+    sidecar = _sidecar.Sidecar(fifo=str(tmp_path / "metrics.fifo"))
+    sidecar.terminal = Shown()
+    assert sidecar.run([sys.executable, "-c", code]) == 0
+    fold, after = [line.split(u"s] ") for line in sidecar.terminal.lines[20:22]]
+    assert (fold[1], after[1]) == (u"... 1 more line, the last: i=1", u"i=2")
+    assert float(after[0][len(u"[benchmarkai +"):]) - float(fold[0][len(u"[benchmarkai +"):]) > 0.5
+
+
 def test_nothing_to_read_yet_is_no_error(tmp_path):
     """A writer holds the FIFO but has written nothing (the EAGAIN of a wakeup that found the
     data taken): None, not an error and not the EOF that ends the run."""
