@@ -105,6 +105,35 @@ def test_a_line_without_a_newline_is_malformed_past_one_mebibyte():
     assert sidecar.tally.malformed == 1
 
 
+def test_a_line_ended_in_a_later_read_is_malformed_only_past_one_mebibyte():
+    """A line whose newline comes in a later read, with a line after it: of 1 MiB, a record;
+    of 1 MiB + 1 byte, malformed. Mutants measured the read's last line instead of its first
+    (and took the long one for a record), or called 1 MiB too long."""
+    for size, malformed in [(1 << 20, 0), ((1 << 20) + 1, 1)]:
+        sidecar = _sidecar.Sidecar(quiet=True)
+        sidecar.terminal = Shown()
+        line = b'{"x":"' + b"y" * (size - 8) + b'"}'
+        sidecar._take_lines(line[:-2])
+        sidecar._take_lines(line[-2:] + b'\n{"after":1}\n')
+        assert (sidecar.tally.records, sidecar.tally.malformed) == (2 - malformed, malformed)
+
+
+def test_a_run_puts_back_the_signal_handlers_it_found(tmp_path):
+    """A mutant left the sidecar's SIGINT and SIGTERM handlers in place after the run."""
+    def ours(signum, frame):
+        pass
+
+    previous = [signal.signal(signum, ours) for signum in _sidecar.FORWARDED]
+    try:
+        sidecar = _sidecar.Sidecar(fifo=str(tmp_path / "metrics.fifo"), quiet=True)
+        sidecar.terminal = Shown()
+        assert sidecar.run(["true"]) == 0
+        assert [signal.getsignal(signum) for signum in _sidecar.FORWARDED] == [ours, ours]
+    finally:
+        for signum, handler in zip(_sidecar.FORWARDED, previous):
+            signal.signal(signum, handler)
+
+
 def test_a_record_without_its_newline_at_the_end_is_malformed(tmp_path):
     """CMD's last line is a whole JSON object without its newline: a malformed line, also with
     --quiet, where compact lines of numbers (as emit writes them) are tallied by a faster
