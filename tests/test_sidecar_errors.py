@@ -323,6 +323,37 @@ def test_a_sigterm_reaches_cmd(tmp_path, monkeypatch, early, foreground):
     assert sidecar.terminal.lines[0].endswith(u" was killed by SIGTERM (signal %d)" % signal.SIGTERM)
 
 
+# CMD leaves behind a process of a session of its own that holds the FIFO open and, once
+# CMD has exited and been reaped, sends the sidecar (argv[2]) SIGTERM.
+LEAVE_A_LINGERER = """
+import os, subprocess, sys
+lingerer = subprocess.Popen([sys.executable, "-c", sys.argv[1], sys.argv[2]], preexec_fn=os.setsid,
+                            stdout=subprocess.PIPE)
+lingerer.stdout.readline()  # it holds the FIFO open
+"""
+LINGERER = """
+import os, signal, sys, time
+fd = os.open(os.environ["BENCHMARK_AI_FIFO_FILEPATH"], os.O_WRONLY)
+sys.stdout.write("holding\\n")
+sys.stdout.flush()
+time.sleep(0.5)
+os.kill(int(sys.argv[1]), signal.SIGTERM)
+"""
+
+
+def test_a_sigterm_after_cmd_is_gone_is_no_error(tmp_path, monkeypatch):
+    """Forwarded to CMD's process group, which is empty by then: the ESRCH is ignored (a
+    mutant let it out of the signal handler, and the sidecar ended with a traceback)."""
+    monkeypatch.setattr(_sidecar, "_in_terminal_foreground", lambda: False)
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)  # one come late kills no pytest
+    try:
+        sidecar = _sidecar.Sidecar(fifo=str(tmp_path / "metrics.fifo"), quiet=True, drain_timeout=10)
+        sidecar.terminal = Shown()
+        assert sidecar.run([sys.executable, "-c", LEAVE_A_LINGERER, LINGERER, str(os.getpid())]) == 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 # In a session of its own, with a pseudo-terminal as its controlling terminal: which of the
 # standard streams are that terminal, another one, or /dev/null, and whether this process's
 # group is the terminal's foreground; prints what _in_terminal_foreground() said each time.
