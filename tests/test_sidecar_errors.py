@@ -108,14 +108,16 @@ def test_a_line_without_a_newline_is_malformed_past_one_mebibyte():
 def test_a_line_ended_in_a_later_read_is_malformed_only_past_one_mebibyte():
     """A line whose newline comes in a later read, with a line after it: of 1 MiB, a record;
     of 1 MiB + 1 byte, malformed. Mutants measured the read's last line instead of its first
-    (and took the long one for a record), or called 1 MiB too long."""
-    for size, malformed in [(1 << 20, 0), ((1 << 20) + 1, 1)]:
+    (and took the long one for a record), called 1 MiB too long, or called the next line
+    the long one."""
+    for size, records in [(1 << 20, ["x", "after"]), ((1 << 20) + 1, ["after"])]:
         sidecar = _sidecar.Sidecar(quiet=True)
         sidecar.terminal = Shown()
         line = b'{"x":"' + b"y" * (size - 8) + b'"}'
         sidecar._take_lines(line[:-2])
         sidecar._take_lines(line[-2:] + b'\n{"after":1}\n')
-        assert (sidecar.tally.records, sidecar.tally.malformed) == (2 - malformed, malformed)
+        assert (sidecar.tally.records, sidecar.tally.malformed) == (len(records), 2 - len(records))
+        assert list(sidecar.tally.names) == records
 
 
 def test_a_run_puts_back_the_signal_handlers_it_found(tmp_path):
