@@ -50,8 +50,10 @@ def run_module(run, module, name, work, tree):
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"] + module["tests"]
     environ = scratch_tree.environ(tree)
     baseline = time.time()
-    if subprocess.call(command, cwd=tree, env=environ, stdout=subprocess.DEVNULL) != 0:
-        sys.exit("%s: the tests fail without any mutant: %s" % (name, " ".join(command)))
+    unmutated = subprocess.run(command, cwd=tree, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               universal_newlines=True)
+    if unmutated.returncode != 0:  # say which test failed: on a loaded machine, a timing one may
+        sys.exit("%s: the tests fail without any mutant: %s\n%s" % (name, " ".join(command), unmutated.stdout[-4000:]))
     timeout = max(30.0, run["timeout-factor"] * (time.time() - baseline))
     cfg = os.path.join(work, name + ".toml")
     session = os.path.join(work, name + ".sqlite")

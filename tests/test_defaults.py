@@ -58,6 +58,8 @@ def test_the_first_emit_waits_the_default_times_for_the_default_path(impl, monke
 def test_the_default_drain_timeout_is_five_seconds():
     parser, _ = _sidecar._parsers()
     assert parser.parse_args(["run", "--", "cmd"]).drain_timeout == 5.0
+    # 0 is valid: "a finite number of seconds >= 0" (a mutant refused it).
+    assert parser.parse_args(["run", "--drain-timeout", "0", "--", "cmd"]).drain_timeout == 0
 
 
 def test_a_bad_setting_says_what_it_accepts():

@@ -300,5 +300,6 @@ def test_fifo_mode_without_named_pipes_fails_at_once_naming_the_fifo(impl, tmp_p
     for line in lines:
         name, seconds, message = line.split(" ", 2)
         assert name in ("OSError", "IOError") and float(seconds) < 1, line
-        assert path in message and "named pipes" in message and "os.mkfifo" in message, line
+        # What is missing is named in its place (a mutant put the names after the message).
+        assert path in message and "named pipes" in message and "(no os.mkfifo" in message, line
     assert not os.path.exists(path)

@@ -537,6 +537,18 @@ sys.exit(5)
 
 
 @COMPILED_AND_FALLBACK
+def test_closed_stdout(impl, tmp_path, sidecars):
+    """``>&-``: the summary is shown on stderr all the same (a mutant took a closed stdout for
+    a closed stderr, and showed nothing)."""
+    sidecar = Sidecar(impl, tmp_path, "benchmarkai.emit({'x': 1})\n", ["--quiet"])
+    sidecar.args[:0] = ["sh", "-c", 'exec "$0" "$@" >&-']
+    sidecars.append(sidecar)
+    returncode, out, err = sidecar.result()
+    assert returncode == 0, err
+    assert summary(err)["x"][0] == "1"
+
+
+@COMPILED_AND_FALLBACK
 def test_jsonl_on_a_full_disk(impl, tmp_path, sidecars):
     """``--jsonl /dev/full``: an ENOSPC traceback ended the sidecar, CMD abandoned."""
     code = "import sys\nfor i in range(3000):\n    benchmarkai.emit({'i': i})\nsys.exit(7)\n"
@@ -558,7 +570,7 @@ def test_drain_timeout_must_be_a_finite_number_of_seconds(impl, tmp_path, sideca
     sidecars.append(sidecar)
     returncode, out, err = sidecar.result()
     assert returncode == 2
-    assert "--drain-timeout" in err and "finite number of seconds >= 0" in err
+    assert "argument --drain-timeout: '%s' is not a finite number of seconds >= 0" % value in err
     assert not os.path.exists(marker) and sidecar.leftovers() == []
 
 
