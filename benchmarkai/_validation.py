@@ -59,7 +59,7 @@ def plain_metrics(metrics):
                 break
         else:
             return metrics
-    if not isinstance(metrics, Mapping):
+    if type(metrics) is not dict and not isinstance(metrics, Mapping):  # an ABC's check costs
         raise TypeError(
             "emit() takes a mapping of metric names to values, not %s %s"
             % (type(metrics).__name__, _shown(metrics))
@@ -86,7 +86,7 @@ def _plain_mapping(mapping, metric, holders):
     pairs = list(mapping.items())  # one snapshot: a mapping that changes meanwhile is read once
     plain = _OrderedDict()
     for name, value in pairs:
-        text = _name(name, metric)
+        text = name if type(name) is _text_type else _name(name, metric)  # the common name: no call
         if text in plain:
             raise ValueError("%s appears twice in the mapping, as the text %s"
                              % (_named(name, metric), _shown(text)))
