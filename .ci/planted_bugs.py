@@ -16,7 +16,8 @@ import time
 import scratch_tree
 
 # The tests of the compiled module, quickest first; "-k not python" leaves the fallback's.
-TESTS = ["tests/test_lines.py", "tests/test_value_kinds.py", "tests/test_validation.py", "tests/test_boundaries.py", "tests/test_float_repr.py",
+TESTS = ["tests/test_lines.py", "tests/test_value_kinds.py", "tests/test_validation.py", "tests/test_boundaries.py",
+         "tests/test_float_repr.py",
          "tests/test_modes.py", "tests/test_memory.py", "tests/test_signals.py", "tests/test_timing.py",
          "tests/test_refcounts.py", "tests/test_fifo.py", "tests/test_parity.py", "-k", "not python"]
 PYX = "src/_fastemit.pyx"
@@ -50,7 +51,8 @@ BUGS = [
     ("a float subclass's own __float__ asked", PYX,
      "append_float(buf, PyFloat_AS_DOUBLE(value))  # the double itself", "append_float(buf, float(value))  # the"),
     ("an int subclass's own __index__ asked", PYX,
-     "PyLong_AsLongLongAndOverflow(value, &overflow)  # its value", "PyLong_AsLongLongAndOverflow(value.__index__(), &overflow)"),
+     "PyLong_AsLongLongAndOverflow(value, &overflow)  # its value",
+     "PyLong_AsLongLongAndOverflow(value.__index__(), &overflow)"),
     ("__float__ used before __index__", PYX,
      "if (PyIndex_Check(value)) {", "if (PyIndex_Check(value) && number->nb_float == NULL) {"),
     ("__float__ not tried after __index__ refused", PYX,
