@@ -52,7 +52,7 @@ BUGS = [
      "append_float(buf, PyFloat_AS_DOUBLE(value))  # the double itself", "append_float(buf, float(value))  # the"),
     ("an int subclass's own __index__ asked", PYX,
      "PyLong_AsLongLongAndOverflow(value, &overflow)  # its value",
-     "PyLong_AsLongLongAndOverflow(value.__index__(), &overflow)"),
+     "PyLong_AsLongLongAndOverflow(value.__index__(), &overflow)  # its value"),
     ("__float__ used before __index__", PYX,
      "if (PyIndex_Check(value)) {", "if (PyIndex_Check(value) && number->nb_float == NULL) {"),
     ("__float__ not tried after __index__ refused", PYX,
