@@ -1,8 +1,10 @@
 """Checking a metrics mapping. Shared by both implementations, so their errors are the same."""
+import abc
 import collections
 import json
 import operator
 import sys
+import types
 
 import six
 from six.moves import reprlib
@@ -58,7 +60,7 @@ def plain_metrics(metrics):
                 break
         else:
             return metrics
-    if not isinstance(metrics, Mapping):
+    if type(metrics) is not dict and not isinstance(metrics, Mapping):  # an ABC's check costs
         raise TypeError(
             "emit() takes a mapping of metric names to values, not %s %s"
             % (type(metrics).__name__, _shown(metrics))
@@ -85,7 +87,7 @@ def _plain_mapping(mapping, metric, holders):
     pairs = list(mapping.items())  # one snapshot: a mapping that changes meanwhile is read once
     plain = _OrderedDict()
     for name, value in pairs:
-        text = _name(name, metric)
+        text = name if type(name) is _text_type else _name(name, metric)  # the common name: no call
         if text in plain:
             raise ValueError("%s appears twice in the mapping, as the text %s"
                              % (_named(name, metric), _shown(text)))
@@ -141,8 +143,8 @@ def _value(metric, value, holders):
         if six.PY2 and isinstance(value, bytes):  # json 2.7 reads a str as UTF-8
             return _utf8(value, "metric %s: the value" % _shown(metric))
         raise _not_json(metric, value)
-    if kind.__name__ in ("bool_", "bool") and kind.__module__ == "numpy":
-        return bool(value)  # numpy.bool_ (numpy.bool since numpy 2)
+    if _numpy_bool(kind):
+        return bool(value)
     if isinstance(value, (list, tuple, Mapping)):
         if id(value) in holders:
             raise ValueError("metric %s: its value holds itself (a %s inside itself), which "
@@ -156,6 +158,38 @@ def _value(metric, value, holders):
         holders.remove(id(value))
         return plain
     return _number(metric, value)
+
+
+def _numpy_bool(kind):
+    return kind.__name__ in ("bool_", "bool") and kind.__module__ == "numpy"  # numpy.bool since numpy 2
+
+
+# What _value makes of every value of a type, for _fastemit's cache of types (type_kind).
+OTHER, INT_SUBCLASS, NUMPY_BOOL, NUMBER = range(4)
+
+
+def type_kind(kind):
+    """What _value makes of every value of type ``kind``, which is not a float subclass
+    (_fastemit takes their double itself): INT_SUBCLASS (its exact int), NUMPY_BOOL (true or
+    false), NUMBER (operator.index, then float(), as _number takes them), or OTHER: anything
+    else, or what the value itself decides (isinstance() asks a value for its __class__, which
+    a class may make a property; Python 2's old-style instances all share one type). It holds
+    until the type changes (its version tag) or an ABC is registered (abc_token)."""
+    # First: a look-up on the type gives it a version tag, if it had none yet.
+    number = hasattr(kind, "__index__") or hasattr(kind, "__float__")
+    if six.PY2 and kind is types.InstanceType or any("__class__" in vars(base) for base in kind.__mro__[:-1]):
+        return OTHER
+    if issubclass(kind, (float, _text_type, bytes, bytearray, list, tuple, Mapping)):
+        return OTHER
+    if _numpy_bool(kind):
+        return NUMPY_BOOL
+    if issubclass(kind, six.integer_types):
+        return INT_SUBCLASS
+    return NUMBER if number else OTHER
+
+
+# A number that changes whenever a class is registered with an ABC (Mapping.register(kind)).
+abc_token = getattr(abc, "get_cache_token", lambda: abc.ABCMeta._abc_invalidation_counter)  # 2.7: no function
 
 
 def _number(name, value):

@@ -21,14 +21,23 @@ os.write from PyPy: FIFO mode only.
 Stdout mode, stdout going to /dev/null: the same implementations against
 ``print(json.dumps(m)); sys.stdout.flush()``.
 
+Value kinds (FIFO mode): 3-key dicts of each kind of value a training loop hands emit()
+(numpy scalars, 0-d arrays, a torch 0-d tensor, float and int subclasses; the kinds whose
+library is not importable are left out), timed in one child per implementation, alternating
+with the 3 floats, whose time each is divided by; the torch tensor in a child of its own,
+beside floats timed there (importing torch slows every emit of the process). --kinds-only
+times just these.
+
 With --callgrind (valgrind installed), also instructions per call in user space, which no
 other load on the machine changes: each subject runs N and 2N calls under
-valgrind --tool=callgrind, and the difference is divided by N.
+valgrind --tool=callgrind, and the difference is divided by N (for the value kinds, those of
+the compiled emit and the fallback, torch's left out: valgrind runs it too slowly).
 
     python benchmarks/emit_speed.py [--calls N] [--repeats R] [--rounds N] [--callgrind] [--pypy PYPY]
+                                    [--kinds-only]
 
 Python 3 only (it makes a virtualenv with the venv module); the children need only the
-standard library, benchmarkai and, where named, ujson or orjson.
+standard library, benchmarkai and, where named, ujson, orjson, numpy or torch.
 """
 import argparse
 import concurrent.futures
@@ -46,6 +55,12 @@ V01 = "benchmarkai-client-lib==0.1"
 FIFO_SUBJECTS = ("cython", "python", "python-json", "0.1")
 STDOUT_SUBJECTS = ("cython", "python", "python-json", "print")
 CALLGRIND_SUBJECTS = ("cython", "cython-str", "python", "python-json", "orjson", "os.write", "0.1")
+KINDS = ("float", "int", "str", "float subclass", "int subclass", "numpy.float64", "numpy.float32",
+         "numpy.float16", "numpy.int64", "numpy.bool_", "0-d array", "0-d int array", "torch 0-d tensor")
+KIND_SUBJECTS = ("cython", "python")
+# Each group's kinds in a child of its own, with the floats: importing torch slows every emit
+# in the process, the floats' too (by about 1.7x here).
+KIND_GROUPS = ("numpy", "torch")
 
 
 def sample_metrics(keys):
@@ -56,6 +71,45 @@ def sample_metrics(keys):
 def sample_text_metrics(keys):
     """The same metrics as short str values, as a log extractor reports the text it matched."""
     return dict((name, "%.4f" % value) for name, value in sample_metrics(keys).items())
+
+
+class FloatSubclass(float):
+    pass
+
+
+class IntSubclass(int):
+    pass
+
+
+def kind_converter(kind):
+    """A function that makes a value of ``kind`` from a float, or None when the library it
+    needs (numpy, torch) is not importable."""
+    plain = {"float": float, "int": lambda v: int(v * 1e7), "str": lambda v: "%.4f" % v,
+             "float subclass": FloatSubclass, "int subclass": lambda v: IntSubclass(v * 1e7)}
+    if kind in plain:
+        return plain[kind]
+    try:
+        library = __import__("torch" if kind.startswith("torch") else "numpy")
+    except ImportError:
+        return None
+    if kind.startswith("torch"):
+        return library.tensor  # a float32 tensor
+    return {"numpy.float64": library.float64, "numpy.float32": library.float32,
+            "numpy.float16": library.float16, "numpy.int64": lambda v: library.int64(v * 1e7),
+            "numpy.bool_": lambda v: library.bool_(v > 0.2), "0-d array": library.array,
+            "0-d int array": lambda v: library.array(int(v * 1e7))}[kind]
+
+
+def kind_group(kind):
+    return "torch" if kind.startswith("torch") else "numpy"
+
+
+def kind_metrics(kind):
+    """The 3 metrics of sample_metrics(3) as values of ``kind``, or None (see kind_converter)."""
+    convert = kind_converter(kind)
+    if convert is None:
+        return None
+    return dict((name, convert(value)) for name, value in sample_metrics(3).items())
 
 
 # --- In a child: one subject ---
@@ -96,6 +150,11 @@ def run_child(options):
         fd = 1
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1)  # sys.stdout too writes to /dev/null from now on
+    if options.kinds:
+        results = count_kind(options, fd) if options.count_only else time_kinds(options, fd)
+        report.write(json.dumps(results))
+        report.close()
+        return
     results = {}
     for keys in ([options.keys] if options.keys else KEYS):
         metrics = sample_metrics(keys)
@@ -123,6 +182,33 @@ def run_child(options):
     report.close()
 
 
+def time_kinds(options, fd):
+    """ns per emit of 3 floats and of 3 values of each kind of the group ``--kinds`` names
+    whose library imports, all timed in alternation."""
+    timers = []
+    for kind in KINDS:
+        if kind != "float" and kind_group(kind) != options.kinds:
+            continue
+        metrics = kind_metrics(kind)
+        if metrics is not None:
+            call = subject_call(options.child, "fifo", metrics, fd)
+            call()  # the first emit opens the FIFO; and a failing kind fails here
+            timers.append((kind, timeit.Timer(call)))
+    best = dict((kind, float("inf")) for kind, _ in timers)
+    for _ in range(options.repeats):
+        for kind, timer in timers:
+            best[kind] = min(best[kind], timer.timeit(number=options.calls) / options.calls * 1e9)
+    return best
+
+
+def count_kind(options, fd):
+    """Just run the calls of one kind (under callgrind, which counts them)."""
+    call = subject_call(options.child, "fifo", kind_metrics(options.kinds), fd)
+    for _ in range(options.calls + 1):
+        call()
+    return None
+
+
 # --- In the parent ---
 
 def v01_python(directory):
@@ -148,7 +234,7 @@ def pypy_python(pypy, directory):
 
 
 def child_command(subject, options, python, mode, report_fd, keys=None, calls=None, count_only=False,
-                  rival=None):
+                  rival=None, kinds=None):
     command = [python, os.path.abspath(__file__), "--child", subject, "--mode", mode,
                "--fifo", options.fifo, "--report-fd", str(report_fd),
                "--calls", str(calls or options.calls), "--repeats", str(options.repeats)]
@@ -158,6 +244,8 @@ def child_command(subject, options, python, mode, report_fd, keys=None, calls=No
         command.append("--count-only")
     if rival:
         command += ["--rival", rival]
+    if kinds:
+        command += ["--kinds", kinds]
     return command
 
 
@@ -169,7 +257,8 @@ def child_environ(subject, mode, fifo):
 
 def run(subject, options, mode, prefix=(), **child_options):
     """Run one child (under ``prefix``, e.g. valgrind); return what it reported and its stderr."""
-    python = {"0.1": options.v01_python, "pypy": getattr(options, "pypy_python", None)}.get(subject, sys.executable)
+    python = {"0.1": getattr(options, "v01_python", None),
+              "pypy": getattr(options, "pypy_python", None)}.get(subject, sys.executable)
     child = "python" if subject == "pypy" else subject  # PyPy's fallback
     read_fd, write_fd = os.pipe()
     command = list(prefix) + child_command(child, options, python, mode, write_fd, **child_options)
@@ -184,12 +273,12 @@ def run(subject, options, mode, prefix=(), **child_options):
     return (json.loads(reported) if reported else None), err
 
 
-def instructions(subject, options, mode, keys):
+def instructions(subject, options, mode, **child_options):
     """User-space instructions per call of ``subject``, from two runs under callgrind."""
     counts = []
     for calls in (options.callgrind_calls, 2 * options.callgrind_calls):
         prefix = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
-        err = run(subject, options, mode, prefix, keys=keys, calls=calls, count_only=True)[1]
+        err = run(subject, options, mode, prefix, calls=calls, count_only=True, **child_options)[1]
         counts.append(int(re.search(r"Collected : (\d+)", err).group(1)))
     return (counts[1] - counts[0]) / float(options.callgrind_calls)
 
@@ -264,12 +353,38 @@ def stdout_table(results):
 def callgrind_table(options, subjects):
     # Two at a time: the counts do not depend on the load.
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        counts = dict(((subject, k), pool.submit(instructions, subject, options, "fifo", k))
+        counts = dict(((subject, k), pool.submit(instructions, subject, options, "fifo", keys=k))
                       for subject in subjects for k in KEYS)
     rows = [(subject, ["%.0f" % counts[subject, k].result() for k in KEYS]) for subject in subjects]
     print_table("FIFO mode, instructions per call in user space (callgrind, %d and %d calls)"
                 % (options.callgrind_calls, 2 * options.callgrind_calls),
                 ["%d key%s" % (k, "s" if k > 1 else "") for k in KEYS], rows)
+
+
+def kinds_table(results, options):
+    """Each kind's ns per call and its multiple of the 3 floats' time in the same child; with
+    --callgrind, instructions per call and their multiple of the floats'."""
+    kinds = [kind for kind in KINDS if kind in results["cython"][kind_group(kind)]]
+    header = ["cython emit", "fallback"]
+    counts = {}
+    if options.callgrind:
+        header += ["cython instr.", "fallback instr."]
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            counts = dict(((subject, kind), pool.submit(instructions, subject, options, "fifo", kinds=kind))
+                          for subject in KIND_SUBJECTS for kind in kinds if kind_group(kind) == "numpy")
+    rows = []
+    for kind in kinds:
+        timed = [results[s][kind_group(kind)] for s in KIND_SUBJECTS]
+        cells = [cell(figures[kind], figures["float"]) for figures in timed]
+        if counts:
+            cells += ["%6.0f %5.2fx" % (counts[s, kind].result(), counts[s, kind].result()
+                                        / counts[s, "float"].result()) if (s, kind) in counts else ""
+                      for s in KIND_SUBJECTS]
+        rows.append((kind, cells))
+        if kind_group(kind) == "torch":
+            rows.append(("float, torch imported", [cell(figures["float"]) for figures in timed]))
+    print_table("FIFO mode, 3-key dicts of each kind of value: ns per call, x the 3 floats' time "
+                "in the same child" + (" (instructions: x the floats')" if counts else ""), header, rows)
 
 
 def main():
@@ -285,10 +400,11 @@ def main():
     parser.add_argument("--callgrind", action="store_true", help="also count instructions per call")
     parser.add_argument("--callgrind-calls", type=int, default=1000)
     parser.add_argument("--pypy", help="also time the fallback on this PyPy interpreter (e.g. pypy3)")
+    parser.add_argument("--kinds-only", action="store_true", help="time only the value kinds")
     parser.add_argument("--v01-venv", default=os.path.join(
         tempfile.gettempdir(), "benchmarkai-0.1-py%d.%d" % sys.version_info[:2]),
         help="where the virtualenv of benchmarkai-client-lib 0.1 is (made if missing)")
-    for hidden in ("--child", "--mode", "--fifo", "--report-fd", "--keys", "--count-only", "--rival"):
+    for hidden in ("--child", "--mode", "--fifo", "--report-fd", "--keys", "--count-only", "--rival", "--kinds"):
         parser.add_argument(hidden, help=argparse.SUPPRESS, **(
             {"action": "store_true"} if hidden == "--count-only" else
             {"type": int} if hidden in ("--report-fd", "--keys") else {}))
@@ -302,8 +418,11 @@ def main():
     except ImportError:
         print("orjson is not installed: no orjson row")
         have_orjson = False
-    options.v01_python = v01_python(options.v01_venv)
-    fifo_subjects = FIFO_SUBJECTS
+    fifo_subjects, stdout_subjects = FIFO_SUBJECTS, STDOUT_SUBJECTS
+    if options.kinds_only:
+        fifo_subjects = stdout_subjects = ()
+    else:
+        options.v01_python = v01_python(options.v01_venv)
     if options.pypy:
         options.pypy_python = pypy_python(options.pypy, os.path.join(tempfile.gettempdir(), "benchmarkai-pypy"))
         fifo_subjects += ("pypy",)
@@ -314,18 +433,23 @@ def main():
     reader = subprocess.Popen([sys.executable, "-c", drain, options.fifo])
     keep = os.open(options.fifo, os.O_WRONLY)  # the reader sees no EOF between two children
     try:
-        fifo, stdout = {}, {}
+        fifo, stdout, kinds = {}, {}, {}
         for _ in range(options.rounds):  # every subject once a round: all see the same spells of load
             for s in fifo_subjects:
                 keep_best(fifo, s, run(s, options, "fifo", rival=have_orjson and s == "cython" and "orjson")[0])
-            for s in STDOUT_SUBJECTS:
+            for s in stdout_subjects:
                 keep_best(stdout, s, run(s, options, "stdout")[0])
-        print("Python %s, %d calls x %d repeats x %d rounds (best); %s"
-              % (sys.version.split()[0], options.calls, options.repeats, options.rounds, " ".join(os.uname()[2:3])))
-        fifo_table(fifo)
-        stdout_table(stdout)
-        if options.callgrind:
-            callgrind_table(options, [s for s in CALLGRIND_SUBJECTS if s != "orjson" or have_orjson])
+            for s in KIND_SUBJECTS:
+                keep_best(kinds, s, dict((group, run(s, options, "fifo", kinds=group)[0]) for group in KIND_GROUPS))
+        print("Python %s, %d calls x %d repeats x %d rounds (best); %s; load average %s"
+              % (sys.version.split()[0], options.calls, options.repeats, options.rounds, " ".join(os.uname()[2:3]),
+                 " ".join("%.2f" % load for load in os.getloadavg())))
+        if not options.kinds_only:
+            fifo_table(fifo)
+            stdout_table(stdout)
+            if options.callgrind:
+                callgrind_table(options, [s for s in CALLGRIND_SUBJECTS if s != "orjson" or have_orjson])
+        kinds_table(kinds, options)
     finally:
         os.close(keep)
         reader.wait()

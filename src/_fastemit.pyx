@@ -3,11 +3,13 @@
 hands each line to one write(2), made with the GIL held: the FIFO's descriptor is
 non-blocking, and only a full pipe is waited for with the GIL released. Its lines and errors are those of
 benchmarkai._fallback; what is not on the fast path (exact dict, str names, float, int, str,
-bool and None values) goes through the same benchmarkai._validation.plain_metrics that the
-fallback uses, and its plain result (lists and dicts included) is written here.
+bool and None values, and the numbers of other types that convert cleanly: see append_other)
+goes through the same benchmarkai._validation.plain_metrics that the fallback uses, and its
+plain result (lists and dicts included) is written here.
 """
 from cpython.dict cimport PyDict_Next
-from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_CheckExact
+from cpython.exc cimport PyErr_Occurred
+from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_Check, PyFloat_CheckExact
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject
 from cpython.unicode cimport PyUnicode_CheckExact
@@ -21,7 +23,8 @@ import os
 import sys
 
 from benchmarkai._fifo import PIPE_BUF, wait_for_room
-from benchmarkai._validation import pair_too_long, plain_metrics
+from benchmarkai import _validation
+from benchmarkai._validation import abc_token, pair_too_long, plain_metrics, type_kind
 
 IMPLEMENTATION = "cython"
 
@@ -60,6 +63,68 @@ cdef extern from *:
     const char *BENCHMARKAI_ASCII_DATA(object text)
     enum: PY_MAJOR_VERSION
 
+cdef extern from *:
+    """
+    /* The version tag of ``type``, or 0 when it has no valid one now. CPython gives a type a
+       new tag whenever it or a base changes (an attribute set or deleted, __bases__ assigned),
+       and never gives one tag to two types (2.7: not before 2**32 tags). */
+    static unsigned int benchmarkai_version_tag(PyObject *type) {
+        return PyType_HasFeature((PyTypeObject *)type, Py_TPFLAGS_VALID_VERSION_TAG)
+            ? ((PyTypeObject *)type)->tp_version_tag : 0;
+    }
+
+    /* A conversion raised: 0 with its error cleared, when it is an Exception, which
+       _validation meets again and reports; -1 for any other (KeyboardInterrupt, SystemExit),
+       which must not be lost. */
+    static int benchmarkai_failed(void) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception))
+            return -1;
+        PyErr_Clear();
+        return 0;
+    }
+
+    /* As _validation._number converts a value whose type has __index__ or __float__:
+       operator.index(value), or, if the type has no __index__, or it raises a TypeError and
+       the type has __float__, float(value); the slots themselves, in that order. A new
+       reference to the exact int or float they give; or NULL, with no error set for anything
+       else (a subclass, a wrong type, an Exception: _validation calls them again, and reports
+       it), or with the error set for a BaseException that is not an Exception. */
+    static PyObject *benchmarkai_number(PyObject *value) {
+        PyNumberMethods *number = Py_TYPE(value)->tp_as_number;
+        PyObject *result;
+        if (PyIndex_Check(value)) {
+            result = number->nb_index(value);
+            if (result != NULL && BENCHMARKAI_INT_CHECK_EXACT(result))
+                return result;
+            if (result != NULL) {
+                Py_DECREF(result);
+                return NULL;
+            }
+            if (!PyErr_ExceptionMatches(PyExc_TypeError) || number->nb_float == NULL) {
+                benchmarkai_failed();
+                return NULL;
+            }
+            PyErr_Clear();  /* e.g. a float tensor: __float__ may serve */
+        }
+        if (number == NULL || number->nb_float == NULL)
+            return NULL;
+        result = number->nb_float(value);
+        if (result != NULL && PyFloat_CheckExact(result))
+            return result;
+        if (result != NULL) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        benchmarkai_failed();
+        return NULL;
+    }
+    """
+    unsigned int benchmarkai_version_tag(object kind) noexcept
+    int benchmarkai_failed() noexcept
+    PyObject *benchmarkai_number(object value)  # a new reference, or NULL
+    int PyObject_IsTrue(object value) noexcept  # -1 and an error set if it raises
+    void Py_DECREF_raw "Py_DECREF"(PyObject *value) noexcept
+
 cdef enum:
     STACK_BYTES = 8192  # a call's own buffer; longer output moves to the heap
     MAX_ESCAPED = 12    # one code point escaped as a surrogate pair: \ud83d\ude00
@@ -68,6 +133,29 @@ cdef enum:
     CACHED_NAME_BYTES = CACHED_NAME_CHARS * MAX_ESCAPED + 3
 
 cdef const char *HEX_DIGITS = b"0123456789abcdef"
+
+# Types whose values are not exact floats, ints, str, bools or None -> their type_kind(), so
+# that a numpy.float32 each step is classified once. Direct-mapped by version tag: one entry
+# a tag, and CACHED_TYPES entries at most, each keyed by the type's address and version tag
+# (a type that changes gets a new tag, so its entry no longer serves) and the ABC token. It
+# holds no reference: a type freed meanwhile is never read through it.
+cdef struct TypeKind:
+    void *type  # only compared, never read
+    unsigned int tag
+    long token
+    int kind
+
+cdef enum:
+    CACHED_TYPES = 64
+
+# type_kind()'s answers, as C ints.
+cdef int INT_SUBCLASS = _validation.INT_SUBCLASS
+cdef int NUMPY_BOOL = _validation.NUMPY_BOOL
+cdef int NUMBER = _validation.NUMBER
+
+cdef TypeKind TYPE_KINDS[CACHED_TYPES]  # static: all zero at first, no type
+# abc_token() as this emit first read it, or -1: read once a call, not once a value.
+cdef long ABC_TOKEN = -1
 
 # 1 for the ASCII characters json writes as they are (printable, not " or \), else 0.
 cdef char PLAIN_ASCII[0x80]
@@ -334,10 +422,73 @@ cdef inline int append_value(Buffer *buf, object value, bint fast_only) except -
         append(buf, b"null", 4)
         return 1
     if fast_only:
-        return 0
+        return append_other(buf, value)
     if type(value) is list:
         return append_list(buf, <list>value)
     return append_object(buf, value)
+
+
+cdef int cached_kind(type kind) except -1:
+    """type_kind(kind), from TYPE_KINDS when it holds the type as it is now."""
+    cdef unsigned int tag = benchmarkai_version_tag(kind)
+    cdef TypeKind *entry = &TYPE_KINDS[tag % CACHED_TYPES]
+    cdef int found
+    global ABC_TOKEN
+    if ABC_TOKEN < 0:
+        ABC_TOKEN = abc_token()
+    cdef long token = ABC_TOKEN
+    if tag and entry.type == <void *>kind and entry.tag == tag and entry.token == token:
+        return entry.kind
+    found = type_kind(kind)
+    # Kept only under the tag the type had before: if it changed meanwhile (another thread),
+    # or the type had none (type_kind's look-ups give it one), it is classified again next time.
+    if tag and benchmarkai_version_tag(kind) == tag:
+        entry.type = <void *>kind
+        entry.tag = tag
+        entry.token = token
+        entry.kind = found
+    return found
+
+
+cdef int append_other(Buffer *buf, object value) except -1:
+    """The fast path for a value that is not an exact float, int, str, bool or None: append it
+    as _validation._value makes it, or return 0 for plain_metrics to do it: a float subclass's
+    double (numpy.float64); by its type's kind, an int subclass's int, a numpy.bool_'s truth,
+    or the exact int or float that operator.index or float() gives (numpy scalars, 0-d arrays,
+    tensors), through the slots themselves (benchmarkai_number)."""
+    cdef int overflow = 0
+    cdef long long integer
+    cdef int truth
+    cdef int kind
+    cdef PyObject *number
+    if PyFloat_Check(value):
+        append_float(buf, PyFloat_AS_DOUBLE(value))  # the double itself, as float.__float__
+        return 1
+    kind = cached_kind(type(value))
+    if kind == INT_SUBCLASS:
+        integer = PyLong_AsLongLongAndOverflow(value, &overflow)  # its value: no method asked
+        if overflow:
+            return 0
+        append_long_long(buf, integer)
+        return 1
+    if kind == NUMPY_BOOL:
+        truth = PyObject_IsTrue(value)
+        if truth < 0:
+            return benchmarkai_failed()
+        if truth:
+            append(buf, b"true", 4)
+        else:
+            append(buf, b"false", 5)
+        return 1
+    if kind != NUMBER:
+        return 0
+    number = benchmarkai_number(value)
+    if number == NULL:
+        return -1 if PyErr_Occurred() != NULL else 0
+    try:
+        return append_value(buf, <object>number, True)  # an exact float, or int (0 if too big)
+    finally:
+        Py_DECREF_raw(number)
 
 
 cdef int append_list(Buffer *buf, list items) except -1:
@@ -461,7 +612,9 @@ cdef class Emitter:
         cdef char stack[STACK_BYTES]
         cdef Buffer buf
         cdef Lines lines
+        global ABC_TOKEN
         stack_buffer(&buf, stack, STACK_BYTES)
+        ABC_TOKEN = -1
         try:
             start_lines(&buf, &lines, self._line_limit)
             if type(metrics) is not dict or not append_dict(&buf, &lines, metrics):

@@ -21,6 +21,11 @@ import pytest
 import six
 from conftest import PYPY
 
+try:
+    import numpy
+except ImportError:  # no numpy wheel for this interpreter
+    numpy = None
+
 from benchmarkai import FifoNotCreatedInTimeError
 from benchmarkai._config import FifoSettings
 from benchmarkai._fifo import PIPE_BUF, Fifo
@@ -132,6 +137,10 @@ class Int(int):
     pass
 
 
+class BigInt(six.integer_types[-1]):  # long on Python 2, where an int holds no more than a C long
+    pass
+
+
 def watched(metrics):
     """The objects emit(metrics) touches: the mapping, its names and values, and what the
     values' conversions hold."""
@@ -239,6 +248,21 @@ def accepted():
         ("int, float, bool and None names", collections.OrderedDict(
             [(big(3), 1.0 + big(0)), (0.5 + big(0), 1), (True, 2), (None, 3)])),
     ]
+    # The compiled fast path's other numbers (issue 11): each conversion's result, a failure
+    # left to _validation, a result too big or of a subclass.
+    cases += [
+        ("__index__ on the fast path", {text(u"x"): IndexOnly(big(3) + 1)}),
+        ("__index__ gives an int subclass", {text(u"x"): IndexOnly(Int(big(2)))}),
+        ("int subclass past long long", {text(u"i"): BigInt(big(30))}),
+    ]
+    if numpy is not None:
+        cases += [
+            ("numpy.float32", {text(u"f"): numpy.float32(big(0) + 0.5)}),
+            ("numpy.int64", {text(u"i"): numpy.int64(big(2))}),
+            ("numpy.uint64 past long long", {text(u"u"): numpy.uint64(2 ** 64 - 1)}),
+            ("numpy.bool_", {text(u"t"): numpy.bool_(big(0)), text(u"f"): numpy.bool_(big(0) - 1)}),
+            ("0-d arrays", {text(u"a"): numpy.array(big(0) + 0.5), text(u"b"): numpy.array(big(2))}),
+        ]
     if six.PY2:
         cases.append(("bytes name", {"".join(["by", "tes"]): 1.0 + big(0)}))
     return cases
@@ -302,6 +326,8 @@ def rejected():
         ("__float__ returns a str", {text(u"x"): Convertible(to_float=text(u"1.0"))}, TypeError),
         ("__index__ returns a str", {text(u"x"): Indexable(index=text(u"1"))}, TypeError),
         ("__index__ raises TypeError, no __float__", {text(u"x"): IndexOnly(TypeError)}, TypeError),
+        ("__index__ raises TypeError, __float__ raises", {text(u"x"): Indexable(TypeError, ValueError)}, ValueError),
+        ("__float__ raises TypeError", {text(u"x"): Convertible(to_float=TypeError)}, TypeError),
         ("no conversion", {text(u"x"): object()}, TypeError),
         ("duplicate name", Pairs([(text(u"a"), 1.0 + big(0)), (text(u"a"), 2.0 + big(0))]), ValueError),
     ]
