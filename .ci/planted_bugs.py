@@ -65,6 +65,16 @@ BUGS = [
      "entry.type = <void *>kind\n", "entry.type = <void *>kind\n        ESCAPED_NAMES[kind] = kind\n"),
     ("KeyboardInterrupt in a conversion cleared", PYX,
      "PyErr_ExceptionMatches(PyExc_Exception)", "PyErr_ExceptionMatches(PyExc_BaseException)"),
+    # 0-d float arrays read from their data (unaligned: x86 reads those right, no test sees it).
+    ("0-d float32 array read as a double", PYX, "*real = *(const float *)array->data;",
+     "*real = *(const double *)array->data;"),
+    ("byte-swapped 0-d arrays read from their data", PYX,
+     "dtype->kind != 'f' || dtype->byteorder != '='", "dtype->kind != 'f'"),
+    ("arrays of any dimension read as 0-d", PYX, "|| array->nd != 0 || ", "|| "),
+    ("float16 and long double arrays read as doubles", PYX,
+     "if (dtype->type_num == BENCHMARKAI_NPY_DOUBLE)", "if (dtype->type_num != BENCHMARKAI_NPY_FLOAT)"),
+    # Not planted: an ndarray subclass read as one. A subclass is a heap type, which
+    # benchmarkai_array_double never reads, so the bug cannot show (tried: not caught).
     ("float-format threshold: 1e-05 written positionally", FLOATS,
      "if (point <= -4 || point > 16)", "if (point < -4 || point > 16)"),
     ("float-format threshold: 1e+16 written positionally", FLOATS,

@@ -143,7 +143,7 @@ def _value(metric, value, holders):
         if six.PY2 and isinstance(value, bytes):  # json 2.7 reads a str as UTF-8
             return _utf8(value, "metric %s: the value" % _shown(metric))
         raise _not_json(metric, value)
-    if _numpy_bool(kind):
+    if _numpy_type(kind, _NUMPY_BOOLS):
         return bool(value)
     if isinstance(value, (list, tuple, Mapping)):
         if id(value) in holders:
@@ -160,18 +160,23 @@ def _value(metric, value, holders):
     return _number(metric, value)
 
 
-def _numpy_bool(kind):
-    return kind.__name__ in ("bool_", "bool") and kind.__module__ == "numpy"  # numpy.bool since numpy 2
+_NUMPY_BOOLS = ("bool_", "bool")  # numpy.bool since numpy 2
+
+
+def _numpy_type(kind, names):
+    """Whether ``kind`` is numpy's own type of one of these names (numpy is never imported)."""
+    return kind.__name__ in names and kind.__module__ == "numpy"
 
 
 # What _value makes of every value of a type, for _fastemit's cache of types (type_kind).
-OTHER, INT_SUBCLASS, NUMPY_BOOL, NUMBER = range(4)
+OTHER, INT_SUBCLASS, NUMPY_BOOL, NUMBER, NUMPY_ARRAY = range(5)
 
 
 def type_kind(kind):
     """What _value makes of every value of type ``kind``, which is not a float subclass
     (_fastemit takes their double itself): INT_SUBCLASS (its exact int), NUMPY_BOOL (true or
-    false), NUMBER (operator.index, then float(), as _number takes them), or OTHER: anything
+    false), NUMBER (operator.index, then float(), as _number takes them), NUMPY_ARRAY (an exact
+    numpy.ndarray: a NUMBER whose 0-d float arrays _fastemit reads itself), or OTHER: anything
     else, or what the value itself decides (isinstance() asks a value for its __class__, which
     a class may make a property; Python 2's old-style instances all share one type). It holds
     until the type changes (its version tag) or an ABC is registered (abc_token)."""
@@ -181,8 +186,10 @@ def type_kind(kind):
         return OTHER
     if issubclass(kind, (float, _text_type, bytes, bytearray, list, tuple, Mapping)):
         return OTHER
-    if _numpy_bool(kind):
+    if _numpy_type(kind, _NUMPY_BOOLS):
         return NUMPY_BOOL
+    if _numpy_type(kind, ("ndarray",)):  # exact: a subclass may override __index__ or __float__
+        return NUMPY_ARRAY
     if issubclass(kind, six.integer_types):
         return INT_SUBCLASS
     return NUMBER if number else OTHER

@@ -262,6 +262,10 @@ def accepted():
             ("numpy.uint64 past long long", {text(u"u"): numpy.uint64(2 ** 64 - 1)}),
             ("numpy.bool_", {text(u"t"): numpy.bool_(big(0)), text(u"f"): numpy.bool_(big(0) - 1)}),
             ("0-d arrays", {text(u"a"): numpy.array(big(0) + 0.5), text(u"b"): numpy.array(big(2))}),
+            ("0-d arrays not read from their data", {
+                text(u"h"): numpy.array(big(0) + 0.5, dtype=numpy.float16),
+                text(u"u"): numpy.array(2 ** 64 - 1, dtype=numpy.uint64),
+                text(u"s"): numpy.array(big(0) + 0.5, dtype=numpy.dtype("f8").newbyteorder("S"))}),
         ]
     if six.PY2:
         cases.append(("bytes name", {"".join(["by", "tes"]): 1.0 + big(0)}))

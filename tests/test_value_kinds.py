@@ -81,9 +81,18 @@ class FloatOnly(object):
         return self.number
 
 
+class NamedNdarray(FloatOnly):
+    """A Python class that calls itself numpy.ndarray: type_kind takes it for one, but the
+    compiled module must not read its memory as an ndarray's."""
+
+
+NamedNdarray.__module__, NamedNdarray.__name__ = "numpy", "ndarray"
+
+
 def kinds():
     """(label, value, its text in a line)."""
     found = [
+        ("a class named numpy.ndarray", NamedNdarray(2.5), "2.5"),
         ("float subclass", LyingFloat(0.25), "0.25"),
         ("float subclass nan", LyingFloat("nan"), "NaN"),
         ("int subclass", LyingInt(-7), "-7"),
@@ -106,7 +115,9 @@ def kinds():
             ("0-d float32 array", numpy.array(0.1, dtype=numpy.float32), repr(float(numpy.float32(0.1)))),
             ("0-d int array", numpy.array(-12), "-12"),
             ("0-d bool array", numpy.array(True), repr(float(numpy.array(True)))),
+            ("0-d false array", numpy.array(False), "0.0"),
         ]
+        found += array_kinds()
         for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"):
             info = numpy.iinfo(name)
             found += [("numpy.%s min" % name, getattr(numpy, name)(info.min), str(info.min)),
@@ -115,6 +126,71 @@ def kinds():
         found += [(label, tensor, number_text(tensor)) for label, tensor in [
             ("torch float tensor", torch.tensor(0.1)), ("torch double tensor", torch.tensor(0.1, dtype=torch.float64)),
             ("torch int tensor", torch.tensor(-3)), ("torch bool tensor", torch.tensor(True))]]
+    return found
+
+
+def other_order(dtype):
+    """``dtype`` in the byte order this machine does not use (numpy.array(1.5, '>f8') here)."""
+    return numpy.dtype(dtype).newbyteorder("S")
+
+
+def unaligned(value, dtype):
+    """A 0-d array of ``value`` whose data is not aligned for its type."""
+    data = b"\0" + numpy.array(value, dtype=dtype).tobytes()
+    array = numpy.frombuffer(data, dtype=dtype, offset=1).reshape(())
+    assert not array.flags.aligned
+    return array
+
+
+class OwnFloat(numpy.ndarray if numpy is not None else object):
+    """An ndarray subclass whose __float__ is its own: float() must ask it."""
+
+    def __float__(self):
+        return 42.0
+
+
+class OwnIndex(numpy.ndarray if numpy is not None else object):
+    def __index__(self):
+        return 7
+
+
+def array_kinds():
+    """0-d numpy arrays, which the compiled module reads from their data when they are exact
+    ndarrays, 0-d, aligned, in this machine's byte order, of C doubles or floats; the others
+    through the number protocol: each must read as operator.index, then float(), give it."""
+    found = []
+    for value in (-0.0, float("nan"), float("inf"), float("-inf"), 5e-324, 2.2250738585072014e-308, 1e+16,
+                  0.1 + 0.2, 1 / 3.0):
+        found += [("0-d float64 array %r" % value, numpy.array(value), json.dumps(value)),
+                  ("0-d float32 array %r" % value, numpy.array(value, dtype=numpy.float32),
+                   json.dumps(float(numpy.float32(value))))]
+    for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"):
+        info = numpy.iinfo(name)
+        found += [("0-d %s array min" % name, numpy.array(info.min, dtype=name), str(info.min)),
+                  ("0-d %s array max" % name, numpy.array(info.max, dtype=name), str(info.max))]
+    found += [
+        # float32 values whose double has more digits than their own shortest repr.
+        ("0-d float32 array 16777217", numpy.array(16777217, dtype=numpy.float32), "16777216.0"),
+        ("0-d float32 array 3.4e38", numpy.array(3.4e38, dtype=numpy.float32), repr(float(numpy.float32(3.4e38)))),
+        ("0-d float32 array subnormal", numpy.array(1e-45, dtype=numpy.float32), repr(float(numpy.float32(1e-45)))),
+        ("0-d float64 array, little-endian by name", numpy.array(0.1, dtype="<f8"), "0.1"),
+        ("0-d float64 view inside a 1-d array", numpy.array([1.5, 0.1, 2.5])[1, ...], "0.1"),
+        ("0-d float32 view inside a 1-d array", numpy.array([1.5, 0.1], dtype="f4")[1, ...],
+         repr(float(numpy.float32(0.1)))),
+        # Not read from the data: the number protocol serves them, as before.
+        ("0-d byte-swapped float64 array", numpy.array(1.5, dtype=other_order("f8")), "1.5"),
+        ("0-d byte-swapped float32 array", numpy.array(0.1, dtype=other_order("f4")),
+         repr(float(numpy.float32(0.1)))),
+        ("0-d byte-swapped int32 array", numpy.array(-70000, dtype=other_order("i4")), "-70000"),
+        ("0-d unaligned float64 array", unaligned(2.5, "f8"), "2.5"),
+        ("0-d unaligned int64 array", unaligned(-3, "i8"), "-3"),
+        ("0-d float16 array", numpy.array(0.1, dtype=numpy.float16), repr(float(numpy.float16(0.1)))),
+        ("0-d longdouble array", numpy.array(0.1, dtype=numpy.longdouble), repr(float(numpy.longdouble(0.1)))),
+        ("0-d uint64 array past long long", numpy.array(2 ** 64 - 1, dtype=numpy.uint64), str(2 ** 64 - 1)),
+        ("0-d ndarray subclass with its own __float__", numpy.array(1.5).view(OwnFloat), "42.0"),
+        ("0-d ndarray subclass with its own __index__", numpy.array(1.5).view(OwnIndex), "7"),
+        ("0-d ndarray subclass, int", numpy.array(5).view(OwnFloat), "5"),
+    ]
     return found
 
 
@@ -207,7 +283,7 @@ class ClassProperty(object):
 def test_type_kind_tells_what_every_value_of_a_type_is():
     """Catches a type taken for what it is not (on the compiled fast path a wrong answer is
     written; a cautious one, OTHER, is only slower: so each answer is checked here)."""
-    from benchmarkai._validation import INT_SUBCLASS, NUMBER, NUMPY_BOOL, OTHER, type_kind
+    from benchmarkai._validation import INT_SUBCLASS, NUMBER, NUMPY_ARRAY, NUMPY_BOOL, OTHER, type_kind
 
     class Dict(dict):
         def __float__(self):
@@ -222,8 +298,29 @@ def test_type_kind_tells_what_every_value_of_a_type_is():
                (list, OTHER), (tuple, OTHER), (bytearray, OTHER), (collections.OrderedDict, OTHER)]
     if numpy is not None:
         answers += [(numpy.float32, NUMBER), (numpy.int64 if six.PY3 else numpy.int16, NUMBER),
-                    (numpy.ndarray, NUMBER), (numpy.bool_, NUMPY_BOOL)]
+                    (numpy.ndarray, NUMPY_ARRAY), (OwnFloat, NUMBER), (numpy.matrix, NUMBER),
+                    (NamedNdarray, NUMPY_ARRAY),
+                    (numpy.bool_, NUMPY_BOOL)]
     assert [(kind, type_kind(kind)) for kind, _ in answers] == answers
+
+
+@pytest.mark.skipif(numpy is None, reason="numpy is not installed for this interpreter")
+def test_a_one_element_array_is_not_read_as_a_0d_one(emitters):  # noqa: F811
+    """Catches the compiled module reading a 1-element 1-d array (nd 1) from its data as a 0-d
+    one: it must do what float() of it does, as before (numpy 2.4: a TypeError; 1.16: 2.5)."""
+    for value in (numpy.array([2.5]), numpy.array([[7]]), numpy.array([2.5])[:0]):
+        metrics = {u"value": value}  # an exact dict: the compiled module's fast path
+        outcomes = set()
+        for _, emitter, fifo in emitters:
+            outcomes.add(stdout_outcome(emitter, metrics))
+            outcomes.add(fifo_outcome(fifo, metrics))
+        assert len(outcomes) == 1, outcomes
+        try:
+            expected = ("lines", u'{"value":%s}\n' % number_text(value))
+        except TypeError:
+            expected = "error"
+        outcome = outcomes.pop()
+        assert outcome == expected or outcome[0] == expected, outcome
 
 
 def test_a_conversion_that_fails_gives_the_same_error(emitters):  # noqa: F811
