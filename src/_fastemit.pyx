@@ -83,16 +83,34 @@ cdef extern from *:
         return 0;
     }
 
+    /* The slots CPython gives every class that defines __index__ or __float__ in Python:
+       they run the class's own code, which may change the mapping being written. */
+    static unaryfunc benchmarkai_python_index = NULL, benchmarkai_python_float = NULL;
+
+    static int benchmarkai_of_python_class(PyObject *value) {
+        return PyType_HasFeature(Py_TYPE(value), Py_TPFLAGS_HEAPTYPE);
+    }
+
+    static void benchmarkai_note_python_slots(PyObject *python_class) {
+        PyNumberMethods *number = ((PyTypeObject *)python_class)->tp_as_number;
+        benchmarkai_python_index = number->nb_index;
+        benchmarkai_python_float = number->nb_float;
+    }
+
     /* As _validation._number converts a value whose type has __index__ or __float__:
        operator.index(value), or, if the type has no __index__, or it raises a TypeError and
        the type has __float__, float(value); the slots themselves, in that order. A new
        reference to the exact int or float they give; or NULL, with no error set for anything
        else (a subclass, a wrong type, an Exception: _validation calls them again, and reports
-       it), or with the error set for a BaseException that is not an Exception. */
+       it), or with the error set for a BaseException that is not an Exception. A method
+       written in Python is never called here, NULL at once: it may change the mapping, which
+       _validation reads once, before it converts any value (and it is called once). */
     static PyObject *benchmarkai_number(PyObject *value) {
         PyNumberMethods *number = Py_TYPE(value)->tp_as_number;
         PyObject *result;
         if (PyIndex_Check(value)) {
+            if (number->nb_index == benchmarkai_python_index)
+                return NULL;
             result = number->nb_index(value);
             if (result != NULL && BENCHMARKAI_INT_CHECK_EXACT(result))
                 return result;
@@ -106,7 +124,7 @@ cdef extern from *:
             }
             PyErr_Clear();  /* e.g. a float tensor: __float__ may serve */
         }
-        if (number == NULL || number->nb_float == NULL)
+        if (number == NULL || number->nb_float == NULL || number->nb_float == benchmarkai_python_float)
             return NULL;
         result = number->nb_float(value);
         if (result != NULL && PyFloat_CheckExact(result))
@@ -175,6 +193,8 @@ cdef extern from *:
     """
     unsigned int benchmarkai_version_tag(object kind) noexcept
     int benchmarkai_failed() noexcept
+    void benchmarkai_note_python_slots(object python_class)
+    int benchmarkai_of_python_class(object value) noexcept
     PyObject *benchmarkai_number(object value)  # a new reference, or NULL
     int benchmarkai_array_double(object value, double *real) noexcept
     int PyObject_IsTrue(object value) noexcept  # -1 and an error set if it raises
@@ -208,6 +228,20 @@ cdef int INT_SUBCLASS = _validation.INT_SUBCLASS
 cdef int NUMPY_BOOL = _validation.NUMPY_BOOL
 cdef int NUMBER = _validation.NUMBER
 cdef int NUMPY_ARRAY = _validation.NUMPY_ARRAY
+
+
+
+# A class with __index__ and __float__ written in Python: its slots are those of every such
+# class, which benchmarkai_number leaves to _validation.
+class _PythonNumber(object):
+    def __index__(self):
+        return 0
+
+    def __float__(self):
+        return 0.0
+
+
+benchmarkai_note_python_slots(_PythonNumber)
 
 cdef TypeKind TYPE_KINDS[CACHED_TYPES]  # static: all zero at first, no type
 # abc_token() as this emit first read it, or -1: read once a call, not once a value.
@@ -530,6 +564,8 @@ cdef int append_other(Buffer *buf, object value) except -1:
         append_long_long(buf, integer)
         return 1
     if kind == NUMPY_BOOL:
+        if benchmarkai_of_python_class(value):
+            return 0  # a Python class that calls itself numpy.bool_: its __bool__ may change the mapping
         truth = PyObject_IsTrue(value)
         if truth < 0:
             return benchmarkai_failed()

@@ -360,6 +360,28 @@ def test_an_interrupt_in_a_conversion_is_not_lost(impl, capsys):
     assert capsys.readouterr().out == ""
 
 
+@pytest.mark.parametrize("method", ["__float__", "__index__"])
+def test_a_conversion_that_changes_the_mapping_is_called_once_on_the_mapping_as_it_was(impl, capsys, method):
+    """A conversion written in Python may change the mapping being emitted (the fuzz test's
+    'mutator'). Catches the compiled fast path calling it while it walks the live dict: it
+    wrote the pair the conversion added, which the fallback (reading the mapping once, before
+    any conversion) does not, and the conversion ran twice when the slow path took over."""
+    calls = []
+
+    class Growing(object):
+        def convert(self):
+            calls.append(1)
+            metrics[u"added%d" % len(calls)] = 1.0
+            return 3 if method == "__index__" else 0.25
+
+    setattr(Growing, method, Growing.convert)
+    metrics = {u"loss": 0.5, u"grows": Growing()}
+    impl.emitter().emit(metrics)
+    number = u"3" if method == "__index__" else u"0.25"
+    assert capsys.readouterr().out == u'{"loss":0.5,"grows":%s}\n' % number
+    assert len(calls) == 1
+
+
 class Sink(object):
     def write(self, line):
         pass
