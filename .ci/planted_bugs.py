@@ -63,6 +63,10 @@ BUGS = [
     ("cache of types blind to ABC registrations", PYX, "and entry.token == token", ""),
     ("cache of types keeps every type", PYX,
      "entry.type = <void *>kind\n", "entry.type = <void *>kind\n        ESCAPED_NAMES[kind] = kind\n"),
+    ("__float__ written in Python called on the fast path", PYX,
+     " || number->nb_float == benchmarkai_python_float)", ")"),
+    ("__index__ written in Python called on the fast path", PYX,
+     "if (number->nb_index == benchmarkai_python_index)\n                return NULL;\n", ""),
     ("KeyboardInterrupt in a conversion cleared", PYX,
      "PyErr_ExceptionMatches(PyExc_Exception)", "PyErr_ExceptionMatches(PyExc_BaseException)"),
     # 0-d float arrays read from their data (unaligned: x86 reads those right, no test sees it).
