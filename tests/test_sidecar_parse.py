@@ -12,7 +12,7 @@ import json
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from benchmarkai._summary import Malformed, Tally, _finite_values, parse_lines
@@ -146,7 +146,10 @@ def tally_both_ways(chunks):
     return fast, slow, taken
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))  # a loaded machine is slow
+# No target phase: Hypothesis 4.57 (Python 2.7) spent over 20 minutes of CPU in its Pareto
+# optimisation on this test once, in a full run.
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck),  # a loaded machine is slow
+          phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
 @given(st.lists(reads(), min_size=1, max_size=4))
 def test_same_shape_fast_path_equals_parsing(chunks):
     """add_same_shape must count exactly what parse_lines and add count, or leave the read to
