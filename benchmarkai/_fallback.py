@@ -38,12 +38,19 @@ def _json_text_function():
 _json_text = _json_text_function()
 
 
-def _pypy_text_function(json_text):
+def _plain_and_json_text(metrics):
+    """plain_metrics' result for ``metrics`` and its text."""
+    plain = plain_metrics(metrics)
+    return plain, _json_text(plain)
+
+
+def _pypy_plain_and_text_function(json_text):
     """On PyPy, json's encoder is Python code, slower there than writing the common line
-    directly: an exact dict of text names to exact floats and ints, whose pairs are checked
-    as they are written (one pass: plain_metrics would return it as it is), the same text as
-    json's; any other mapping goes to plain_metrics and ``json_text``. Floats by _float_text:
-    PyPy's own repr() costs about a microsecond."""
+    directly. The function this returns does what _plain_and_json_text does, in one pass for
+    an exact dict of text names to exact floats and ints: it checks each pair as it writes it,
+    and returns the dict itself, as plain_metrics would. Any other mapping goes to
+    plain_metrics and ``json_text``, read once. Floats by _float_text: PyPy's own repr()
+    costs about a microsecond."""
     from benchmarkai._float_text import float_repr  # here: other Pythons never load it
 
     escape = json.encoder.encode_basestring_ascii
@@ -51,7 +58,7 @@ def _pypy_text_function(json_text):
     special = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
     names = {}  # name -> its escaped text, quotes and colon included: '"loss":'
 
-    def text(metrics):
+    def plain_and_text(metrics):
         if type(metrics) is dict:
             parts = []
             for name, value in metrics.items():
@@ -74,19 +81,21 @@ def _pypy_text_function(json_text):
                 parts.append(key + number)
             else:
                 if parts:  # empty: plain_metrics raises
-                    return "{" + ",".join(parts) + "}"
-        return json_text(plain_metrics(metrics))
-    return text
+                    return metrics, "{" + ",".join(parts) + "}"
+        plain = plain_metrics(metrics)  # the copy: a split line is made from it, not from metrics
+        return plain, json_text(plain)
+    return plain_and_text
 
 
-# What emit makes its line from: plain_metrics' result and its text by json's C encoder; on
-# PyPy an exact dict as it is, which the PyPy text function checks as it writes it.
-# plain_metrics first on PyPy too: taking the user's dict unchecked split a long line from the
-# mapping as a conversion had changed it, and ran the conversion twice (the fuzz test's mutator).
+# What emit makes its line from: (plain_metrics' result, its text), and the text of a plain
+# mapping (a split line's pairs).
 if _config.on_pypy():
-    _plain, _text = plain_metrics, _pypy_text_function(_json_text)
+    _plain_and_text = _pypy_plain_and_text_function(_json_text)
+
+    def _text(plain):
+        return _plain_and_text(plain)[1]
 else:
-    _plain, _text = plain_metrics, _json_text
+    _plain_and_text, _text = _plain_and_json_text, _json_text
 # The text is ASCII, one byte a character: its length decides whether it needs splitting.
 _SURELY_FITS = PIPE_BUF - 1
 
@@ -101,8 +110,7 @@ class Emitter(object):
 
     def emit(self, metrics):
         """Publish ``metrics``, a mapping of metric names to values, as one JSON line."""
-        plain = _plain(metrics)
-        text = _text(plain)
+        plain, text = _plain_and_text(metrics)
         if self._fifo is None:
             stdout = sys.stdout
             if stdout is not None:  # None (pythonw, some services): dropped, as print() does
@@ -117,8 +125,6 @@ class Emitter(object):
             except OSError:  # not open yet (fd -1), pipe full, reader gone: nothing was written
                 self._write(line)
         else:
-            if _plain is not plain_metrics:  # PyPy: ``plain`` may be the user's dict, not checked
-                plain = plain_metrics(plain)
             for line in _lines(plain):
                 self._write((line + "\n").encode())
 

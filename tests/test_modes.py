@@ -203,7 +203,7 @@ def test_the_fallback_makes_its_text_as_suits_the_python_it_runs_on():
     there); elsewhere plain_metrics and json's C encoder, which are faster there. Catches the
     choice turned around: no byte changes, only the speed."""
     from benchmarkai import _fallback
-    assert (_fallback._text is _fallback._json_text) is not PYPY
+    assert (_fallback._plain_and_text is _fallback._plain_and_json_text) is not PYPY
 
 
 @pytest.mark.parametrize("value,expected", [("1", "python"), ("0", "cython"), ("", "cython")])

@@ -203,17 +203,19 @@ def test_the_pypy_text_is_json_text_byte_for_byte(pairs):
         plain = plain_metrics(collections.OrderedDict(pairs))
     except ValueError:  # two names that become the same text: refused before any text is made
         assume(False)
-    assert _fallback._pypy_text_function(_fallback._json_text)(plain) == _fallback._json_text(plain)
+    assert pypy_plain_and_text()(plain)[1] == _fallback._json_text(plain)
 
 
 @settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(metrics=mappings)
 def test_the_pypy_text_of_any_mapping_is_json_text_or_the_same_error(metrics):
-    """PyPy's text function takes the user's mapping (its one pass checks the pairs it writes
-    itself): for any mapping, it writes json's text of plain_metrics' result, or raises the
-    same error. Catches a pair written as it is that plain_metrics would refuse or convert
-    (a bool, a float or str subclass, a name that is not str), or a mapping of another type
-    read without plain_metrics."""
+    """PyPy's line function takes the user's mapping (its one pass checks the pairs it writes
+    itself): for any mapping, it returns plain_metrics' result and json's text of it, or
+    raises the same error; the user's mapping itself only where plain_metrics returns it.
+    Catches a pair written as it is that plain_metrics would refuse or convert (a bool, a
+    float or str subclass, a name that is not str), a mapping of another type read without
+    plain_metrics, or the user's mapping returned where plain_metrics copies it (a split
+    line would be made from it, and run its conversions again)."""
     assert_pypy_text_is_json_text_or_the_same_error(metrics)
 
 
@@ -224,15 +226,25 @@ def test_the_pypy_text_of_an_int_past_the_digit_limit_is_the_same_error():
     assert_pypy_text_is_json_text_or_the_same_error({u"loss": 0.5, u"huge": 10 ** 5000})
 
 
+def pypy_plain_and_text():
+    """PyPy's line function, made here on any Python (it is plain Python)."""
+    return _fallback._pypy_plain_and_text_function(_fallback._json_text)
+
+
 def assert_pypy_text_is_json_text_or_the_same_error(metrics):
     try:
-        expected = ("text", _fallback._json_text(plain_metrics(metrics)))
+        plain = plain_metrics(metrics)
+        expected = ("line", _fallback._json_text(plain), plain is metrics)
     except (TypeError, ValueError) as error:
         expected = ("error", type(error), str(error))
     try:
-        found = ("text", _fallback._pypy_text_function(_fallback._json_text)(metrics))
+        plain, text = pypy_plain_and_text()(metrics)
+        found = ("line", _fallback._json_text(plain), text, plain is metrics)
     except (TypeError, ValueError) as error:
         found = ("error", type(error), str(error))
+    if found[0] == "line":  # the text is the text of the mapping returned
+        assert found[2] == found[1]
+        found = found[:2] + found[3:]
     assert found == expected
 
 
@@ -268,6 +280,36 @@ def test_the_pypy_fallback_splits_an_unchecked_dict_as_the_fallback_does(tmpdir,
     assert found[1] == found[0]
 
 
+def test_the_pypy_fallback_splits_the_dict_a_conversion_changed_as_it_was(tmpdir):
+    """A long exact dict holding a value whose conversion (written in Python) adds a metric:
+    PyPy's emit writes the same split lines as the fallback, made from the mapping as it was,
+    and converts the value once. Catches the split made from the user's dict as the
+    conversion left it (the added metric written, the conversion run a second time), which
+    the fuzz test's mutator found."""
+    from conftest import Implementation, InProcessFifo, load_fallback_as_on_pypy
+
+    found = []
+    for name, module in (("python", _fallback), ("python-pypy", load_fallback_as_on_pypy())):
+        calls = []
+
+        class Growing(object):
+            def __float__(self):
+                calls.append(1)
+                metrics[u"added%d" % len(calls)] = 1.0
+                return 0.25
+        metrics = collections.OrderedDict((u"metric %d %s" % (index, u"x" * 200), 0.5) for index in range(40))
+        metrics[u"grows"] = Growing()
+        metrics = dict(metrics)  # exact: the dict PyPy's one pass looks at
+        path = str(tmpdir.join(name))
+        os.mkfifo(path)
+        pipe = InProcessFifo(path, Implementation(name, module))
+        pipe.emit(metrics)
+        found.append((pipe.read(), len(calls)))
+        pipe.close()
+    assert found[0][0].count(b"\n") > 1 and b"added" not in found[0][0]
+    assert found[1] == found[0] == (found[0][0], 1)
+
+
 def test_the_pypy_fallback_reads_a_mapping_once(tmpdir):
     """A mapping that is not an exact dict is read once (one items() call), as the fallback
     reads it, also when its line is split. Catches PyPy's emit handing such a mapping on
@@ -298,7 +340,7 @@ def test_the_pypy_text_writes_the_common_line_itself():
     def no_json(plain):
         raise AssertionError("json was asked for %r" % (plain,))
     metrics = {u"loss": 0.25, u"step": 7, u"low": -2 ** 64 + 1, u"high": 2 ** 64 - 1, u"nan": float("nan")}
-    assert _fallback._pypy_text_function(no_json)(metrics) == _fallback._json_text(metrics)
+    assert _fallback._pypy_plain_and_text_function(no_json)(metrics) == (metrics, _fallback._json_text(metrics))
 
 
 @pytest.mark.skipif(six.PY2, reason="a PyPy 3 path: unicode names go to json on Python 2")
@@ -308,17 +350,17 @@ def test_the_pypy_text_escapes_a_name_once(monkeypatch):
     escaped = []
     escape = json.encoder.encode_basestring_ascii
     monkeypatch.setattr(json.encoder, "encode_basestring_ascii", lambda name: escaped.append(name) or escape(name))
-    text = _fallback._pypy_text_function(_fallback._json_text)
+    plain_and_text = pypy_plain_and_text()
     metrics = dict((u"m%d" % index, float(index)) for index in range(1000))
     for _ in range(3):
-        assert text(metrics) == _fallback._json_text(metrics)
+        assert plain_and_text(metrics)[1] == _fallback._json_text(metrics)
     assert len(escaped) == 1000
 
 
 def test_the_pypy_text_keeps_names_right_past_its_cache():
     """Catches a name cache that, once full, serves a wrong or stale text (it empties itself
     at 1024 names)."""
-    text = _fallback._pypy_text_function(_fallback._json_text)
+    plain_and_text = pypy_plain_and_text()
     for start in (0, 1000, 2000, 0):
         plain = collections.OrderedDict((u"m\u00e9/%d" % i, float(i)) for i in range(start, start + 700))
-        assert text(plain) == _fallback._json_text(plain)
+        assert plain_and_text(plain)[1] == _fallback._json_text(plain)
