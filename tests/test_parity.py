@@ -286,28 +286,35 @@ def test_the_pypy_fallback_splits_the_dict_a_conversion_changed_as_it_was(tmpdir
     and converts the value once. Catches the split made from the user's dict as the
     conversion left it (the added metric written, the conversion run a second time), which
     the fuzz test's mutator found."""
-    from conftest import Implementation, InProcessFifo, load_fallback_as_on_pypy
+    from conftest import Implementation, load_fallback_as_on_pypy
 
-    found = []
-    for name, module in (("python", _fallback), ("python-pypy", load_fallback_as_on_pypy())):
-        calls = []
-
-        class Growing(object):
-            def __float__(self):
-                calls.append(1)
-                metrics[u"added%d" % len(calls)] = 1.0
-                return 0.25
-        metrics = collections.OrderedDict((u"metric %d %s" % (index, u"x" * 200), 0.5) for index in range(40))
-        metrics[u"grows"] = Growing()
-        metrics = dict(metrics)  # exact: the dict PyPy's one pass looks at
-        path = str(tmpdir.join(name))
-        os.mkfifo(path)
-        pipe = InProcessFifo(path, Implementation(name, module))
-        pipe.emit(metrics)
-        found.append((pipe.read(), len(calls)))
-        pipe.close()
+    found = [emit_with_a_growing_value(tmpdir, Implementation("python", _fallback)),
+             emit_with_a_growing_value(tmpdir, Implementation("python-pypy", load_fallback_as_on_pypy()))]
     assert found[0][0].count(b"\n") > 1 and b"added" not in found[0][0]
     assert found[1] == found[0] == (found[0][0], 1)
+
+
+def emit_with_a_growing_value(tmpdir, impl):
+    """What ``impl`` writes of 40 long metrics and one whose __float__ adds a metric, into a
+    real FIFO; and how many times that __float__ ran."""
+    from conftest import InProcessFifo
+
+    calls = []
+
+    class Growing(object):
+        def __float__(self):
+            calls.append(1)
+            metrics[u"added%d" % len(calls)] = 1.0
+            return 0.25
+    metrics = dict((u"metric %d %s" % (index, u"x" * 200), 0.5) for index in range(40))
+    metrics[u"grows"] = Growing()  # an exact dict: the one PyPy's one pass looks at
+    path = str(tmpdir.join(impl.name))
+    os.mkfifo(path)
+    pipe = InProcessFifo(path, impl)
+    pipe.emit(metrics)
+    written = pipe.read()
+    pipe.close()
+    return written, len(calls)
 
 
 def test_the_pypy_fallback_reads_a_mapping_once(tmpdir):
