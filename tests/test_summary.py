@@ -81,6 +81,24 @@ def test_the_live_line_and_the_notes_on_malformed_lines():
     assert single.notes() == ['1 line was not a JSON object:', '  line 1, not UTF-8: "\\ufffd"']
 
 
+def test_a_malformed_line_and_a_long_or_deep_value_as_the_live_line_shows_them():
+    """Catches the live line of a malformed line made with + instead of % (a TypeError that
+    stopped the sidecar), a value of exactly QUOTED_CHARS characters cut, and a value nested
+    too deeply for json.dumps (parsed nearer the bottom of the stack) raising instead of
+    being shown as [...] or {...}."""
+    assert _summary.result_text(_summary.Malformed("not JSON", b"x\xff")) == 'malformed line (not JSON): "x\\ufffd"'
+    assert _summary.brief("x" * 78) == '"%s"' % ("x" * 78)  # 80 characters: all shown
+    assert _summary.brief("x" * 79) == '"%s...' % ("x" * 79)
+    deep_list, deep_mapping = [], {}
+    inner_list, inner_mapping = deep_list, deep_mapping
+    for _ in range(10000):  # deeper than any recursion limit json.dumps meets here
+        inner_list.append([])
+        inner_list = inner_list[0]
+        inner_mapping["k"] = {}
+        inner_mapping = inner_mapping["k"]
+    assert (_summary.brief(deep_list), _summary.brief(deep_mapping)) == ("[...]", "{...}")
+
+
 class Shown(object):
     """The sidecar's terminal, keeping what it is given."""
     bars = DIGITS
@@ -110,6 +128,18 @@ def test_the_summary_header(monkeypatch):
         sidecar._summarize(returncode)
         assert sidecar.terminal.lines[0] == "benchmarkai: " + header
         assert sidecar.terminal.lines[2].split()[:2] == ["x", "%d" % records]
+
+
+def test_the_summary_header_of_no_lines(monkeypatch):
+    """Catches a tally that starts from another count than 0 records (the header of a run
+    that wrote nothing said -1)."""
+    monkeypatch.setattr(_sidecar, "_monotonic", lambda: 5.0)
+    sidecar = _sidecar.Sidecar()
+    sidecar.terminal = Shown()
+    sidecar.command_name = "train"
+    sidecar._summarize(0)
+    header = "benchmarkai: 0 records and 0 malformed lines in 0.0 s; train exited with status 0"
+    assert sidecar.terminal.lines == [header]
 
 
 def test_five_malformed_lines_are_all_shown():
