@@ -65,9 +65,11 @@ def test_good_lines_are_parsed_by_one_json_loads(monkeypatch):
     calls = []
     loads = _summary._loads
     monkeypatch.setattr(_summary, "_loads", lambda text: calls.append(text) or loads(text))
-    lines = [b'{"step": %d, "loss": 0.5}' % step for step in range(16)]
-    assert parse_lines(lines) == [{"step": step, "loss": 0.5} for step in range(16)]
-    assert len(calls) == 1
+    for count in (2, 16):  # two lines: the fewest it parses at once
+        del calls[:]
+        lines = [b'{"step": %d, "loss": 0.5}' % step for step in range(count)]
+        assert parse_lines(lines) == [{"step": step, "loss": 0.5} for step in range(count)]
+        assert len(calls) == 1
 
 
 def test_what_is_wrong_with_a_line():
