@@ -12,6 +12,7 @@ import json
 import os
 import re
 import select
+import stat
 import subprocess
 import sys
 import textwrap
@@ -1155,3 +1156,30 @@ def test_signal_handler_emit_between_open_and_keeping_the_descriptor(impl, tmp_p
     assert result["handled"] == 1 and result["fds"] == 2, result  # the reader's, and one to write
     assert result["generation"] == int(recovered), result
     assert result["data"] == '{"handler":1}\n{"main":1}\n'
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts this process's descriptors in /proc")
+def test_a_fifo_replaced_as_it_is_opened_is_refused_and_its_descriptor_closed(impl, tmp_path, monkeypatch):
+    """The path is checked before it is opened, and what was opened after: a FIFO replaced by a
+    regular file in between (here os.stat sees a FIFO where the file stands) is refused, and
+    the descriptor closed. Catches that descriptor left open: one more for every emit that
+    fails so, until the process runs out."""
+    path = str(tmp_path / "swapped")
+    with open(path, "w"):
+        pass
+    real_stat = os.stat
+
+    def stat_as_fifo(name, *args, **kwargs):
+        found = real_stat(name, *args, **kwargs)
+        if name != path:
+            return found
+        return os.stat_result((stat.S_IFIFO | 0o600,) + tuple(found)[1:])
+    monkeypatch.setattr(os, "stat", stat_as_fifo)
+    emit = impl.emitter(Fifo(FifoSettings(path, max_wait=1.0, step=0.01))).emit
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(3):
+        with pytest.raises(OSError) as caught:
+            emit({u"loss": 0.5})
+        assert "names a regular file, not a named pipe" in str(caught.value)
+    assert len(os.listdir("/proc/self/fd")) == before
+    assert os.path.getsize(path) == 0
