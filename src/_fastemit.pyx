@@ -1,11 +1,17 @@
 # cython: language_level=3
 """The compiled emit(): checks a metrics mapping, writes its JSON into a bounded C buffer and
 hands each line to one write(2), made with the GIL held: the FIFO's descriptor is
-non-blocking, and only a full pipe is waited for with the GIL released. Its lines and errors are those of
-benchmarkai._fallback; what is not on the fast path (exact dict, str names, float, int, str,
-bool and None values, and the numbers of other types that convert cleanly: see append_other)
-goes through the same benchmarkai._validation.plain_metrics that the fallback uses, and its
-plain result (lists and dicts included) is written here.
+non-blocking, and only a full pipe is waited for with the GIL released. Its lines and errors
+are those of benchmarkai._fallback.
+
+Two paths. The fast path writes an exact dict of str names whose values it knows: exact
+floats, ints, str, bools and None, and the numbers of other types that convert cleanly (see
+append_converted). The first pair it cannot take sends the whole mapping down the plain
+path: benchmarkai._validation.plain_metrics, the fallback's own check, and its plain result
+(lists and dicts included) written here.
+
+Read top-down: C declarations, sizes, the buffer, text, names, numbers, the cache of types,
+values, pairs and lines; the Emitter, which uses them all, comes last.
 """
 from cpython.dict cimport PyDict_Next
 from cpython.exc cimport PyErr_Occurred
@@ -87,52 +93,58 @@ cdef extern from *:
        they run the class's own code, which may change the mapping being written. */
     static unaryfunc benchmarkai_python_index = NULL, benchmarkai_python_float = NULL;
 
-    static int benchmarkai_of_python_class(PyObject *value) {
-        return PyType_HasFeature(Py_TYPE(value), Py_TPFLAGS_HEAPTYPE);
-    }
-
     static void benchmarkai_note_python_slots(PyObject *python_class) {
         PyNumberMethods *number = ((PyTypeObject *)python_class)->tp_as_number;
         benchmarkai_python_index = number->nb_index;
         benchmarkai_python_float = number->nb_float;
     }
 
-    /* As _validation._number converts a value whose type has __index__ or __float__:
-       operator.index(value), or, if the type has no __index__, or it raises a TypeError and
-       the type has __float__, float(value); the slots themselves, in that order. A new
-       reference to the exact int or float they give; or NULL, with no error set for anything
-       else (a subclass, a wrong type, an Exception: _validation calls them again, and reports
-       it), or with the error set for a BaseException that is not an Exception. A method
-       written in Python is never called here, NULL at once: it may change the mapping, which
-       _validation reads once, before it converts any value (and it is called once). */
+    /* Whether converting a value of ``type`` with benchmarkai_number may run Python code:
+       its __index__ or __float__ is written in Python. */
+    static int benchmarkai_converts_in_python(PyObject *type) {
+        PyNumberMethods *number = ((PyTypeObject *)type)->tp_as_number;
+        return number != NULL && (number->nb_index == benchmarkai_python_index
+                                  || number->nb_float == benchmarkai_python_float);
+    }
+
+    static int benchmarkai_is_python_class(PyObject *type) {
+        return PyType_HasFeature((PyTypeObject *)type, Py_TPFLAGS_HEAPTYPE);
+    }
+
+    /* A slot's result ``result`` (not NULL) when it is ``exact``ly the type wanted; else
+       NULL, with no error set, and the reference dropped. */
+    static PyObject *benchmarkai_if_exact(PyObject *result, int exact) {
+        if (exact)
+            return result;
+        Py_DECREF(result);
+        return NULL;
+    }
+
+    /* As _validation._number converts a value whose type has __index__ or __float__, both
+       written in C (benchmarkai_converts_in_python is false for it): operator.index(value),
+       or, if the type has no __index__, or it raises a TypeError and the type has
+       __float__, float(value); the slots themselves, in that order. A new reference to the
+       exact int or float they give; or NULL, with no error set for anything else (a
+       subclass, a wrong type, an Exception: _validation calls them again, and reports it),
+       or with the error set for a BaseException that is not an Exception. */
     static PyObject *benchmarkai_number(PyObject *value) {
         PyNumberMethods *number = Py_TYPE(value)->tp_as_number;
         PyObject *result;
         if (PyIndex_Check(value)) {
-            if (number->nb_index == benchmarkai_python_index)
-                return NULL;
             result = number->nb_index(value);
-            if (result != NULL && BENCHMARKAI_INT_CHECK_EXACT(result))
-                return result;
-            if (result != NULL) {
-                Py_DECREF(result);
-                return NULL;
-            }
+            if (result != NULL)
+                return benchmarkai_if_exact(result, BENCHMARKAI_INT_CHECK_EXACT(result));
             if (!PyErr_ExceptionMatches(PyExc_TypeError) || number->nb_float == NULL) {
                 benchmarkai_failed();
                 return NULL;
             }
             PyErr_Clear();  /* e.g. a float tensor: __float__ may serve */
         }
-        if (number == NULL || number->nb_float == NULL || number->nb_float == benchmarkai_python_float)
+        if (number == NULL || number->nb_float == NULL)
             return NULL;
         result = number->nb_float(value);
-        if (result != NULL && PyFloat_CheckExact(result))
-            return result;
-        if (result != NULL) {
-            Py_DECREF(result);
-            return NULL;
-        }
+        if (result != NULL)
+            return benchmarkai_if_exact(result, PyFloat_CheckExact(result));
         benchmarkai_failed();
         return NULL;
     }
@@ -175,7 +187,7 @@ cdef extern from *:
     static int benchmarkai_array_double(PyObject *value, double *real) {
         benchmarkai_ndarray *array = (benchmarkai_ndarray *)value;
         benchmarkai_dtype *dtype;
-        if (PyType_HasFeature(Py_TYPE(value), Py_TPFLAGS_HEAPTYPE)
+        if (benchmarkai_is_python_class((PyObject *)Py_TYPE(value))
                 || Py_TYPE(value)->tp_basicsize < (Py_ssize_t)sizeof(benchmarkai_ndarray)
                 || array->nd != 0 || !(array->flags & BENCHMARKAI_NPY_ALIGNED))
             return 0;
@@ -194,81 +206,39 @@ cdef extern from *:
     unsigned int benchmarkai_version_tag(object kind) noexcept
     int benchmarkai_failed() noexcept
     void benchmarkai_note_python_slots(object python_class)
-    int benchmarkai_of_python_class(object value) noexcept
+    int benchmarkai_converts_in_python(object kind) noexcept
+    int benchmarkai_is_python_class(object kind) noexcept
     PyObject *benchmarkai_number(object value)  # a new reference, or NULL
     int benchmarkai_array_double(object value, double *real) noexcept
     int PyObject_IsTrue(object value) noexcept  # -1 and an error set if it raises
     void Py_DECREF_raw "Py_DECREF"(PyObject *value) noexcept
 
+
+
+# ---- Sizes ----------------------------------------------------------------------------------
+
 cdef enum:
-    STACK_BYTES = 8192  # a call's own buffer; longer output moves to the heap
-    MAX_ESCAPED = 12    # one code point escaped as a surrogate pair: \ud83d\ude00
+    STACK_BYTES = 8192       # a call's own buffer; longer output moves to the heap
+    MAX_ESCAPED = 12         # one code point escaped as a surrogate pair: \ud83d\ude00
+    QUOTES = 2               # the two " around a text
+    NAME_MARKS = 3           # the two " and the : of "name":
+    LINE_END = 2             # "}\n"
+    LINE_MARKS = 3           # "{" and "}\n" around a line's pairs
+    LINE_BREAK_SIZE = 3      # "}\n{", which the "," before a pair becomes when it opens a line
+    LONG_LONG_CHARS = 20     # -9223372036854775808
     CACHED_NAMES = 1024      # most entries in ESCAPED_NAMES
     CACHED_NAME_CHARS = 100  # longer names are escaped on every call, never cached
-    CACHED_NAME_BYTES = CACHED_NAME_CHARS * MAX_ESCAPED + 3
+    CACHED_NAME_BYTES = CACHED_NAME_CHARS * MAX_ESCAPED + NAME_MARKS
+    CACHED_TYPES = 64        # entries in TYPE_KINDS
 
-cdef const char *HEX_DIGITS = b"0123456789abcdef"
-
-# Types whose values are not exact floats, ints, str, bools or None -> their type_kind(), so
-# that a numpy.float32 each step is classified once. Direct-mapped by version tag: one entry
-# a tag, and CACHED_TYPES entries at most, each keyed by the type's address and version tag
-# (a type that changes gets a new tag, so its entry no longer serves) and the ABC token. It
-# holds no reference: a type freed meanwhile is never read through it.
-cdef struct TypeKind:
-    void *type  # only compared, never read
-    unsigned int tag
-    long token
-    int kind
-
+# What the writers of values, pairs and mappings return (or -1, with an exception set).
 cdef enum:
-    CACHED_TYPES = 64
-
-# type_kind()'s answers, as C ints.
-cdef int INT_SUBCLASS = _validation.INT_SUBCLASS
-cdef int NUMPY_BOOL = _validation.NUMPY_BOOL
-cdef int NUMBER = _validation.NUMBER
-cdef int NUMPY_ARRAY = _validation.NUMPY_ARRAY
+    NOT_FAST = 0  # the fast path does not take it: nothing may be kept, plain_metrics decides
+    WRITTEN = 1
+    TOO_LONG = 2  # a pair that alone makes a line longer than the limit (end_pair)
 
 
-
-# A class with __index__ and __float__ written in Python: its slots are those of every such
-# class, which benchmarkai_number leaves to _validation.
-class _PythonNumber(object):
-    def __index__(self):
-        return 0
-
-    def __float__(self):
-        return 0.0
-
-
-benchmarkai_note_python_slots(_PythonNumber)
-
-cdef TypeKind TYPE_KINDS[CACHED_TYPES]  # static: all zero at first, no type
-# abc_token() as this emit first read it, or -1: read once a call, not once a value.
-cdef long ABC_TOKEN = -1
-
-# 1 for the ASCII characters json writes as they are (printable, not " or \), else 0.
-cdef char PLAIN_ASCII[0x80]
-for _code in range(0x80):
-    PLAIN_ASCII[_code] = 0x20 <= _code <= 0x7e and _code != 0x22 and _code != 0x5c
-
-# Names that need escaping (not plain ASCII) -> their escaped ``"name":`` bytes, so that a
-# name repeated every step is escaped once. Emptied when CACHED_NAMES are in it. Plain ASCII
-# names are copied straight from the str instead: under callgrind, about 85 instructions
-# per name fewer than a look-up here (2575 against 2822 per emit of 3 floats).
-cdef dict ESCAPED_NAMES = {}
-
-# The characters json escapes with a letter (\n, \"...), indexed by code point; 0 for the rest.
-cdef char SHORT_ESCAPES[0x5d]
-memset(SHORT_ESCAPES, 0, sizeof(SHORT_ESCAPES))
-SHORT_ESCAPES[0x08] = c'b'
-SHORT_ESCAPES[0x09] = c't'
-SHORT_ESCAPES[0x0a] = c'n'
-SHORT_ESCAPES[0x0c] = c'f'
-SHORT_ESCAPES[0x0d] = c'r'
-SHORT_ESCAPES[0x22] = c'"'
-SHORT_ESCAPES[0x5c] = c'\\'
-
+# ---- The buffer: a call's stack array, moved to the heap when it fills -----------------------
 
 cdef struct Buffer:
     char *data
@@ -277,10 +247,16 @@ cdef struct Buffer:
     bint on_heap
 
 
-cdef struct Lines:
-    Py_ssize_t limit  # most bytes in a line, "\n" included; 0 for no limit (stdout)
-    Py_ssize_t start  # offset of the current line's "{"
-    Py_ssize_t pairs  # pairs in the current line
+cdef inline void stack_buffer(Buffer *buf, char *stack, Py_ssize_t size) noexcept:
+    buf.data = stack
+    buf.length = 0
+    buf.capacity = size
+    buf.on_heap = False
+
+
+cdef inline void release(Buffer *buf) noexcept:
+    if buf.on_heap:
+        PyMem_Free(buf.data)
 
 
 cdef int grow(Buffer *buf, Py_ssize_t needed) except -1:
@@ -316,6 +292,27 @@ cdef inline int append(Buffer *buf, const char *data, Py_ssize_t size) except -1
     return 0
 
 
+# ---- Text, escaped as json.dumps(ensure_ascii=True) escapes it --------------------------------
+
+cdef const char *HEX_DIGITS = b"0123456789abcdef"
+
+# 1 for the ASCII characters json writes as they are (printable, not " or \), else 0.
+cdef char PLAIN_ASCII[0x80]
+for _code in range(0x80):
+    PLAIN_ASCII[_code] = 0x20 <= _code <= 0x7e and _code != 0x22 and _code != 0x5c
+
+# The characters json escapes with a letter (\n, \"...), indexed by code point; 0 for the rest.
+cdef char SHORT_ESCAPES[0x5d]
+memset(SHORT_ESCAPES, 0, sizeof(SHORT_ESCAPES))
+SHORT_ESCAPES[0x08] = c'b'
+SHORT_ESCAPES[0x09] = c't'
+SHORT_ESCAPES[0x0a] = c'n'
+SHORT_ESCAPES[0x0c] = c'f'
+SHORT_ESCAPES[0x0d] = c'r'
+SHORT_ESCAPES[0x22] = c'"'
+SHORT_ESCAPES[0x5c] = c'\\'
+
+
 cdef inline Py_ssize_t escape_u(char *out, unsigned int unit) noexcept:
     out[0] = c'\\'
     out[1] = c'u'
@@ -327,7 +324,7 @@ cdef inline Py_ssize_t escape_u(char *out, unsigned int unit) noexcept:
 
 
 cdef inline Py_ssize_t escape(char *out, unsigned int code) noexcept:
-    """Write code point ``code`` as json.dumps(ensure_ascii=True) escapes it; return its size."""
+    """Write code point ``code`` escaped; return its size (MAX_ESCAPED at most)."""
     if code < sizeof(SHORT_ESCAPES) and SHORT_ESCAPES[code]:
         out[0] = c'\\'
         out[1] = SHORT_ESCAPES[code]
@@ -340,7 +337,7 @@ cdef inline Py_ssize_t escape(char *out, unsigned int code) noexcept:
 
 
 cdef int append_escaped(Buffer *buf, unicode text, const char *end, Py_ssize_t end_size) except -1:
-    """Append ``"``, ``text`` escaped as json.dumps(ensure_ascii=True) does, and ``end``."""
+    """Append ``"``, ``text`` escaped, and ``end``: a character at a time."""
     cdef Py_UCS4 ch
     cdef unsigned int code
     append(buf, b'"', 1)
@@ -355,19 +352,6 @@ cdef int append_escaped(Buffer *buf, unicode text, const char *end, Py_ssize_t e
     return append(buf, end, end_size)
 
 
-cdef bytes escaped_name(unicode name):
-    """``"name":`` escaped, as bytes."""
-    cdef char stack[CACHED_NAME_BYTES]
-    cdef Buffer buf
-    stack_buffer(&buf, stack, CACHED_NAME_BYTES)
-    try:
-        append_escaped(&buf, name, b'":', 2)
-        return PyBytes_FromStringAndSize(buf.data, buf.length)
-    finally:
-        if buf.on_heap:
-            PyMem_Free(buf.data)
-
-
 cdef inline bint plain_word(uint64_t word) noexcept:
     """Whether 8 ASCII characters (each below 0x80) are all plain: none below 0x20, 0x7f, \"
     or \\. With no high bit set on entry, each test below sets a high bit somewhere if and
@@ -380,8 +364,7 @@ cdef inline bint plain_word(uint64_t word) noexcept:
 cdef inline bint copy_plain_ascii(char *out, const char *ascii, Py_ssize_t size) noexcept:
     """Copy ``size`` ASCII characters to ``out`` if all are plain, and say whether they were
     (``out`` may then hold some of them). A word at a time, the last one overlapping the one
-    before: checking a byte at a time, then copying, costs a name of 13 characters ~50 more
-    instructions (callgrind)."""
+    before: cheaper than checking a byte at a time, then copying (docs/performance.md)."""
     cdef uint64_t word
     cdef Py_ssize_t i
     if size < 8:
@@ -415,28 +398,39 @@ cdef inline bint append_plain(Buffer *buf, unicode text, Py_ssize_t size, const 
     return True
 
 
-cdef inline int append_name(Buffer *buf, unicode name) except -1:
-    """Append ``"name":``, escaped as json.dumps(ensure_ascii=True) does: an ASCII name with
-    nothing to escape straight from the str (the caller has reserved room for it), others
-    from ESCAPED_NAMES, or escaped afresh."""
-    cdef Py_ssize_t size = len(name)
-    if append_plain(buf, name, size, b'":', 2):
-        return 0
-    return append_escaped_name_cached(buf, name, size)
-
-
 cdef inline int append_text(Buffer *buf, unicode text) except -1:
-    """Append ``"text"``, escaped as json.dumps(ensure_ascii=True) does (a str value: not
-    cached, unlike names)."""
+    """Append ``"text"`` (a str value: not cached, unlike names)."""
     cdef Py_ssize_t size = len(text)
-    reserve(buf, size + 2)
+    reserve(buf, size + QUOTES)
     if append_plain(buf, text, size, b'"', 1):
         return 0
     return append_escaped(buf, text, b'"', 1)
 
 
-cdef int append_escaped_name_cached(Buffer *buf, unicode name, Py_ssize_t size) except -1:
-    """append_name for a name with something to escape, or not stored as one byte a character."""
+# ---- Names: "name": ---------------------------------------------------------------------------
+
+# Names that need escaping (not plain ASCII) -> their escaped ``"name":`` bytes, so that a
+# name repeated every step is escaped once. Emptied when CACHED_NAMES are in it. Plain ASCII
+# names are copied straight from the str instead, which costs less than a look-up here
+# (docs/performance.md).
+cdef dict ESCAPED_NAMES = {}
+
+
+cdef bytes escaped_name(unicode name):
+    """``"name":`` escaped, as bytes, for ESCAPED_NAMES."""
+    cdef char stack[CACHED_NAME_BYTES]
+    cdef Buffer buf
+    stack_buffer(&buf, stack, CACHED_NAME_BYTES)
+    try:
+        append_escaped(&buf, name, b'":', 2)
+        return PyBytes_FromStringAndSize(buf.data, buf.length)
+    finally:
+        release(&buf)
+
+
+cdef int append_escaped_name(Buffer *buf, unicode name, Py_ssize_t size) except -1:
+    """append_name for a name with something to escape, or not stored as one byte a
+    character: from ESCAPED_NAMES, or escaped afresh when it is too long to cache."""
     cdef PyObject *cached
     if size > CACHED_NAME_CHARS:
         return append_escaped(buf, name, b'":', 2)
@@ -450,6 +444,17 @@ cdef int append_escaped_name_cached(Buffer *buf, unicode name, Py_ssize_t size) 
     return append(buf, PyBytes_AS_STRING(<object>cached), PyBytes_GET_SIZE(<object>cached))
 
 
+cdef inline int append_name(Buffer *buf, unicode name) except -1:
+    """Append ``"name":``: an ASCII name with nothing to escape straight from the str (the
+    caller has reserved len(name) + NAME_MARKS bytes), others by append_escaped_name."""
+    cdef Py_ssize_t size = len(name)
+    if append_plain(buf, name, size, b'":', 2):
+        return 0
+    return append_escaped_name(buf, name, size)
+
+
+# ---- Numbers, bools ---------------------------------------------------------------------------
+
 cdef inline int append_float(Buffer *buf, double value) except -1:
     """Append ``value`` as Python's json does: repr() digits, NaN, Infinity, -Infinity."""
     if isnan(value):
@@ -462,8 +467,8 @@ cdef inline int append_float(Buffer *buf, double value) except -1:
 
 
 cdef int append_long_long(Buffer *buf, long long value) except -1:
-    cdef char digits[24]
-    cdef int start = 24
+    cdef char digits[LONG_LONG_CHARS]
+    cdef int start = LONG_LONG_CHARS
     cdef unsigned long long rest = <unsigned long long>value
     if value < 0:
         rest = 0 - rest  # well defined for LLONG_MIN too, unlike -value
@@ -476,50 +481,89 @@ cdef int append_long_long(Buffer *buf, long long value) except -1:
     if value < 0:
         start -= 1
         digits[start] = c'-'
-    return append(buf, digits + start, 24 - start)
+    return append(buf, digits + start, LONG_LONG_CHARS - start)
 
 
-cdef inline int append_value(Buffer *buf, object value, bint fast_only) except -1:
-    """Append an exact float, int or str, a bool or None. With ``fast_only``, return 0 for
-    anything else and for an int that does not fit in a long long; otherwise ``value`` is
-    plain_metrics' plain data: a big int's digits come through Python, and a list or dict
-    is written item by item."""
-    cdef int overflow = 0
-    cdef long long integer
-    if PyFloat_CheckExact(value):
-        append_float(buf, PyFloat_AS_DOUBLE(value))
-        return 1
-    if BENCHMARKAI_INT_CHECK_EXACT(value):
-        integer = PyLong_AsLongLongAndOverflow(value, &overflow)
-        if not overflow:
-            append_long_long(buf, integer)
-            return 1
-        if fast_only:
-            return 0
-        digits = (u"%d" % value).encode("ascii")
-        append(buf, digits, len(digits))
-        return 1
-    if PyUnicode_CheckExact(value):
-        append_text(buf, <unicode>value)
-        return 1
-    if value is True:
-        append(buf, b"true", 4)
-        return 1
-    if value is False:
-        append(buf, b"false", 5)
-        return 1
-    if value is None:
-        append(buf, b"null", 4)
-        return 1
-    if fast_only:
-        return append_other(buf, value)
-    if type(value) is list:
-        return append_list(buf, <list>value)
-    return append_object(buf, value)
+cdef inline int append_bool(Buffer *buf, bint truth) except -1:
+    if truth:
+        return append(buf, b"true", 4)
+    return append(buf, b"false", 5)
+
+
+def _format_floats(bytes doubles):
+    """The text of each double packed (native order) in ``doubles`` as a line holds it, one
+    per line: the tests compare it with repr(), and need no Python object per double here."""
+    cdef char stack[STACK_BYTES]
+    cdef Buffer buf
+    cdef double value
+    cdef Py_ssize_t offset
+    cdef const char *data = doubles
+    stack_buffer(&buf, stack, STACK_BYTES)
+    try:
+        for offset in range(0, len(doubles) - 7, 8):
+            if offset:
+                append(&buf, b"\n", 1)
+            memcpy(&value, data + offset, 8)
+            append_float(&buf, value)
+        return PyUnicode_DecodeASCII(buf.data, buf.length, NULL)
+    finally:
+        release(&buf)
+
+
+# ---- The cache of types: what the fast path makes of a value that is not a plain one ---------
+
+# type_kind()'s answers, as C ints.
+cdef int OTHER = _validation.OTHER
+cdef int INT_SUBCLASS = _validation.INT_SUBCLASS
+cdef int NUMPY_BOOL = _validation.NUMPY_BOOL
+cdef int NUMBER = _validation.NUMBER
+cdef int NUMPY_ARRAY = _validation.NUMPY_ARRAY
+
+
+# A class with __index__ and __float__ written in Python: its slots are those of every such
+# class, whose values fast_kind leaves to _validation.
+class _PythonNumber(object):
+    def __index__(self):
+        return 0
+
+    def __float__(self):
+        return 0.0
+
+
+benchmarkai_note_python_slots(_PythonNumber)
+
+
+# Types whose values are not exact floats, ints, str, bools or None -> their fast_kind(), so
+# that a numpy.float32 each step is classified once. Direct-mapped by version tag: one entry
+# a tag, and CACHED_TYPES entries at most, each keyed by the type's address and version tag
+# (a type that changes gets a new tag, so its entry no longer serves) and the ABC token. It
+# holds no reference: a type freed meanwhile is never read through it.
+cdef struct TypeKind:
+    void *type  # only compared, never read
+    unsigned int tag
+    long token
+    int kind
+
+cdef TypeKind TYPE_KINDS[CACHED_TYPES]  # static: all zero at first, no type
+# abc_token() as this emit first read it, or -1: read once a call, not once a value.
+cdef long ABC_TOKEN = -1
+
+
+cdef int fast_kind(type kind) except -1:
+    """type_kind(kind); or OTHER where converting its values here could run Python code,
+    which may change the mapping that _validation reads once, before it converts any value:
+    a numpy.bool_ that is a Python class (its __bool__), a number whose __index__ or
+    __float__ is written in Python."""
+    cdef int found = type_kind(kind)
+    if found == NUMPY_BOOL and benchmarkai_is_python_class(kind):
+        return OTHER
+    if (found == NUMBER or found == NUMPY_ARRAY) and benchmarkai_converts_in_python(kind):
+        return OTHER
+    return found
 
 
 cdef int cached_kind(type kind) except -1:
-    """type_kind(kind), from TYPE_KINDS when it holds the type as it is now."""
+    """fast_kind(kind), from TYPE_KINDS when it holds the type as it is now."""
     cdef unsigned int tag = benchmarkai_version_tag(kind)
     cdef TypeKind *entry = &TYPE_KINDS[tag % CACHED_TYPES]
     cdef int found
@@ -529,7 +573,7 @@ cdef int cached_kind(type kind) except -1:
     cdef long token = ABC_TOKEN
     if tag and entry.type == <void *>kind and entry.tag == tag and entry.token == token:
         return entry.kind
-    found = type_kind(kind)
+    found = fast_kind(kind)
     # Kept only under the tag the type had before: if it changed meanwhile (another thread),
     # or the type had none (type_kind's look-ups give it one), it is classified again next time.
     if tag and benchmarkai_version_tag(kind) == tag:
@@ -540,13 +584,41 @@ cdef int cached_kind(type kind) except -1:
     return found
 
 
-cdef int append_other(Buffer *buf, object value) except -1:
-    """The fast path for a value that is not an exact float, int, str, bool or None: append it
-    as _validation._value makes it, or return 0 for plain_metrics to do it: a float subclass's
-    double (numpy.float64); by its type's kind, an int subclass's int, a numpy.bool_'s truth,
-    or the exact int or float that operator.index or float() gives (numpy scalars, 0-d arrays,
-    tensors), through the slots themselves (benchmarkai_number); a 0-d float array's double,
-    read from the array (benchmarkai_array_double)."""
+# ---- Values -----------------------------------------------------------------------------------
+
+cdef inline int append_scalar(Buffer *buf, object value) except -1:
+    """Append an exact float, an exact int that fits in a long long, an exact str, a bool
+    or None: WRITTEN. NOT_FAST, with nothing appended, for anything else."""
+    cdef int overflow = 0
+    cdef long long integer
+    if PyFloat_CheckExact(value):
+        append_float(buf, PyFloat_AS_DOUBLE(value))
+        return WRITTEN
+    if BENCHMARKAI_INT_CHECK_EXACT(value):
+        integer = PyLong_AsLongLongAndOverflow(value, &overflow)
+        if overflow:
+            return NOT_FAST
+        append_long_long(buf, integer)
+        return WRITTEN
+    if PyUnicode_CheckExact(value):
+        append_text(buf, <unicode>value)
+        return WRITTEN
+    if value is True or value is False:
+        append_bool(buf, value is True)
+        return WRITTEN
+    if value is None:
+        append(buf, b"null", 4)
+        return WRITTEN
+    return NOT_FAST
+
+
+cdef int append_converted(Buffer *buf, object value) except -1:
+    """The fast path for a value that is not an exact float, int, str, bool or None: append
+    it as _validation._value makes it, WRITTEN; or NOT_FAST, for plain_metrics to do it. A
+    float subclass's double (numpy.float64); by its type's kind, an int subclass's int, a
+    numpy.bool_'s truth, or the exact int or float that operator.index or float() gives
+    (numpy scalars, 0-d arrays), through the slots themselves (benchmarkai_number); a 0-d
+    float array's double, read from the array (benchmarkai_array_double)."""
     cdef int overflow = 0
     cdef long long integer
     cdef int truth
@@ -555,40 +627,58 @@ cdef int append_other(Buffer *buf, object value) except -1:
     cdef double real
     if PyFloat_Check(value):
         append_float(buf, PyFloat_AS_DOUBLE(value))  # the double itself, as float.__float__
-        return 1
+        return WRITTEN
     kind = cached_kind(type(value))
     if kind == INT_SUBCLASS:
         integer = PyLong_AsLongLongAndOverflow(value, &overflow)  # its value: no method asked
         if overflow:
-            return 0
+            return NOT_FAST
         append_long_long(buf, integer)
-        return 1
+        return WRITTEN
     if kind == NUMPY_BOOL:
-        if benchmarkai_of_python_class(value):
-            return 0  # a Python class that calls itself numpy.bool_: its __bool__ may change the mapping
         truth = PyObject_IsTrue(value)
         if truth < 0:
-            return benchmarkai_failed()
-        if truth:
-            append(buf, b"true", 4)
-        else:
-            append(buf, b"false", 5)
-        return 1
+            return benchmarkai_failed()  # NOT_FAST, or -1 for a KeyboardInterrupt
+        append_bool(buf, truth)
+        return WRITTEN
     if kind == NUMPY_ARRAY:
-        # A 0-d float array's __index__ builds a TypeError every time (about 440
-        # instructions) before float() gives its double: read the double where it is.
+        # A 0-d float array's __index__ builds a TypeError every time before float() gives
+        # its double: read the double where it is.
         if benchmarkai_array_double(value, &real):
             append_float(buf, real)
-            return 1
+            return WRITTEN
     elif kind != NUMBER:
-        return 0
+        return NOT_FAST
     number = benchmarkai_number(value)
     if number == NULL:
-        return -1 if PyErr_Occurred() != NULL else 0
+        return -1 if PyErr_Occurred() != NULL else NOT_FAST
     try:
-        return append_value(buf, <object>number, True)  # an exact float, or int (0 if too big)
+        return append_scalar(buf, <object>number)  # an exact float, or int (NOT_FAST if too big)
     finally:
         Py_DECREF_raw(number)
+
+
+cdef inline int append_fast_value(Buffer *buf, object value) except -1:
+    """Append ``value`` from the user's dict, WRITTEN; or NOT_FAST, with nothing kept."""
+    if append_scalar(buf, value) == WRITTEN:
+        return WRITTEN
+    if BENCHMARKAI_INT_CHECK_EXACT(value):
+        return NOT_FAST  # past a long long: its digits come through Python, on the plain path
+    return append_converted(buf, value)
+
+
+cdef int append_plain_value(Buffer *buf, object value) except -1:
+    """Append ``value``, plain data from plain_metrics: a scalar, a big int, a list or a
+    dict. Always WRITTEN."""
+    if append_scalar(buf, value) == WRITTEN:
+        return WRITTEN
+    if BENCHMARKAI_INT_CHECK_EXACT(value):
+        digits = (u"%d" % value).encode("ascii")
+        append(buf, digits, len(digits))
+        return WRITTEN
+    if type(value) is list:
+        return append_list(buf, <list>value)
+    return append_object(buf, value)
 
 
 cdef int append_list(Buffer *buf, list items) except -1:
@@ -601,11 +691,11 @@ cdef int append_list(Buffer *buf, list items) except -1:
             if not first:
                 append(buf, b",", 1)
             first = False
-            append_value(buf, item, False)
+            append_plain_value(buf, item)
         append(buf, b"]", 1)
     finally:
         Py_LeaveRecursiveCall()
-    return 1
+    return WRITTEN
 
 
 cdef int append_object(Buffer *buf, object pairs) except -1:
@@ -618,72 +708,21 @@ cdef int append_object(Buffer *buf, object pairs) except -1:
             if not first:
                 append(buf, b",", 1)
             first = False
-            reserve(buf, 3 + len(<unicode>name))  # room for append_name's plain copy
+            reserve(buf, len(<unicode>name) + NAME_MARKS)  # append_name's plain copy
             append_name(buf, <unicode>name)
-            append_value(buf, item, False)
+            append_plain_value(buf, item)
         append(buf, b"}", 1)
     finally:
         Py_LeaveRecursiveCall()
-    return 1
+    return WRITTEN
 
 
-cdef int append_pair(Buffer *buf, Lines *lines, unicode name, object value,
-                     bint fast_only) except -1:
-    """Append ``"name":value`` to the current line, or start a new line with it when the
-    line would pass ``lines.limit``. Return 0, leaving ``buf`` to be discarded, when
-    ``fast_only`` and the pair needs the slow path (which also reports a pair too long)."""
-    cdef Py_ssize_t comma = buf.length
-    cdef Py_ssize_t pair_start
-    cdef Py_ssize_t pair_size
-    # One check of room for the usual pair: the comma, a name with nothing to escape and a
-    # float; anything longer checks for room as it goes.
-    reserve(buf, 4 + len(name) + BAI_DOUBLE_CHARS)
-    buf.data[buf.length] = c','
-    buf.length += lines.pairs != 0
-    pair_start = buf.length
-    append_name(buf, name)
-    if not append_value(buf, value, fast_only):
-        return 0
-    lines.pairs += 1
-    if lines.limit == 0:
-        return 1
-    pair_size = buf.length - pair_start
-    if pair_size + 3 > lines.limit:  # "{" + pair + "}\n"
-        if fast_only:
-            return 0  # the slow path checks every metric before it reports this
-        raise pair_too_long(name, pair_size + 3, lines.limit)
-    if buf.length - lines.start + 2 > lines.limit:
-        # The pair opens the next line: its "," becomes "}\n{".
-        reserve(buf, 2)
-        memmove(buf.data + pair_start + 2, buf.data + pair_start, pair_size)
-        memcpy(buf.data + comma, b"}\n{", 3)
-        buf.length += 2
-        lines.start = comma + 2
-        lines.pairs = 1
-    return 1
+# ---- Pairs and lines --------------------------------------------------------------------------
 
-
-cdef int append_dict(Buffer *buf, Lines *lines, dict metrics) except -1:
-    """The fast path: append every pair of an exact dict of str -> float, int, str, bool or
-    None, or return 0 as soon as one pair is anything else."""
-    cdef Py_ssize_t position = 0
-    cdef PyObject *key
-    cdef PyObject *value
-    if not metrics:
-        return 0
-    while PyDict_Next(metrics, &position, &key, &value):
-        if not PyUnicode_CheckExact(<object>key):
-            return 0
-        if not append_pair(buf, lines, <unicode>key, <object>value, True):
-            return 0
-    return 1
-
-
-cdef inline void stack_buffer(Buffer *buf, char *stack, Py_ssize_t size) noexcept:
-    buf.data = stack
-    buf.length = 0
-    buf.capacity = size
-    buf.on_heap = False
+cdef struct Lines:
+    Py_ssize_t limit  # most bytes in a line, "\n" included; 0 for no limit (stdout)
+    Py_ssize_t start  # offset of the current line's "{"
+    Py_ssize_t pairs  # pairs in the current line
 
 
 cdef inline void start_lines(Buffer *buf, Lines *lines, Py_ssize_t limit) noexcept:
@@ -693,6 +732,86 @@ cdef inline void start_lines(Buffer *buf, Lines *lines, Py_ssize_t limit) noexce
     lines.start = 0
     lines.pairs = 0
 
+
+cdef inline Py_ssize_t start_pair(Buffer *buf, Lines *lines, unicode name) except -1:
+    """Append the "," before a pair (none before a line's first) and ``"name":``; return
+    where the pair starts, after the ","."""
+    cdef Py_ssize_t pair_start
+    # One check of room for the usual pair: a name with nothing to escape and a float;
+    # anything longer checks for room as it goes.
+    reserve(buf, 1 + len(name) + NAME_MARKS + BAI_DOUBLE_CHARS)
+    buf.data[buf.length] = c','
+    buf.length += lines.pairs != 0
+    pair_start = buf.length
+    append_name(buf, name)
+    return pair_start
+
+
+cdef inline int end_pair(Buffer *buf, Lines *lines, Py_ssize_t pair_start) except -1:
+    """Count the pair appended since ``pair_start``, and move it to a new line when the
+    current one would pass ``lines.limit``: WRITTEN; or TOO_LONG when it alone would."""
+    cdef Py_ssize_t pair_size
+    lines.pairs += 1
+    if lines.limit == 0:
+        return WRITTEN
+    pair_size = buf.length - pair_start
+    if pair_size + LINE_MARKS > lines.limit:
+        return TOO_LONG
+    if buf.length - lines.start + LINE_END > lines.limit:
+        # The pair opens the next line: the "," before it (a line's first pair always fits)
+        # becomes "}\n{".
+        reserve(buf, LINE_BREAK_SIZE - 1)
+        memmove(buf.data + pair_start + LINE_BREAK_SIZE - 1, buf.data + pair_start, pair_size)
+        memcpy(buf.data + pair_start - 1, b"}\n{", LINE_BREAK_SIZE)
+        buf.length += LINE_BREAK_SIZE - 1
+        lines.start = pair_start + 1  # the "{" of "}\n{"
+        lines.pairs = 1
+    return WRITTEN
+
+
+cdef int append_fast_pair(Buffer *buf, Lines *lines, unicode name, object value) except -1:
+    """Append ``"name":value`` from the user's dict: WRITTEN, or NOT_FAST."""
+    cdef Py_ssize_t pair_start = start_pair(buf, lines, name)
+    if append_fast_value(buf, value) == NOT_FAST:
+        return NOT_FAST
+    if end_pair(buf, lines, pair_start) == TOO_LONG:
+        return NOT_FAST  # the plain path checks every metric before it reports this
+    return WRITTEN
+
+
+cdef int append_plain_pair(Buffer *buf, Lines *lines, unicode name, object value) except -1:
+    """Append ``"name":value`` from plain_metrics' result, or raise pair_too_long."""
+    cdef Py_ssize_t pair_start = start_pair(buf, lines, name)
+    append_plain_value(buf, value)
+    if end_pair(buf, lines, pair_start) == TOO_LONG:
+        raise pair_too_long(name, buf.length - pair_start + LINE_MARKS, lines.limit)
+    return WRITTEN
+
+
+cdef int append_fast_dict(Buffer *buf, Lines *lines, dict metrics) except -1:
+    """The fast path: append every pair of an exact dict of str names, WRITTEN; or NOT_FAST
+    as soon as a pair is not one it takes (or the dict is empty: plain_metrics reports it)."""
+    cdef Py_ssize_t position = 0
+    cdef PyObject *key
+    cdef PyObject *value
+    if not metrics:
+        return NOT_FAST
+    while PyDict_Next(metrics, &position, &key, &value):
+        if not PyUnicode_CheckExact(<object>key):
+            return NOT_FAST
+        if append_fast_pair(buf, lines, <unicode>key, <object>value) == NOT_FAST:
+            return NOT_FAST
+    return WRITTEN
+
+
+cdef int append_plain_metrics(Buffer *buf, Lines *lines, object metrics) except -1:
+    """The plain path: check ``metrics`` with plain_metrics, and append what it returns."""
+    for name, value in plain_metrics(metrics).items():
+        append_plain_pair(buf, lines, name, value)
+    return WRITTEN
+
+
+# ---- The Emitter ------------------------------------------------------------------------------
 
 cdef class Emitter:
     """emit() for one destination: stdout when ``fifo`` is None, else that _fifo.Fifo."""
@@ -717,18 +836,16 @@ cdef class Emitter:
         ABC_TOKEN = -1
         try:
             start_lines(&buf, &lines, self._line_limit)
-            if type(metrics) is not dict or not append_dict(&buf, &lines, metrics):
+            if type(metrics) is not dict or append_fast_dict(&buf, &lines, metrics) == NOT_FAST:
                 start_lines(&buf, &lines, self._line_limit)
-                for name, value in plain_metrics(metrics).items():
-                    append_pair(&buf, &lines, name, value, False)
-            append(&buf, b"}\n", 2)
+                append_plain_metrics(&buf, &lines, metrics)
+            append(&buf, b"}\n", LINE_END)
             if self._fifo is None:
                 self._print(&buf)
             else:
                 self._write_lines(&buf, lines.start == 0)
         finally:
-            if buf.on_heap:
-                PyMem_Free(buf.data)
+            release(&buf)
 
     cdef int _print(self, Buffer *buf) except -1:
         # The native str of each Python, as print(json.dumps(...)) would write.
@@ -777,24 +894,3 @@ cdef class Emitter:
                 PyErr_CheckSignals()  # run Python's signal handlers, as os.write does
             else:
                 raise OSError(error, os.strerror(error))
-
-
-def _format_floats(bytes doubles):
-    """The text of each double packed (native order) in ``doubles`` as a line holds it, one
-    per line: the tests compare it with repr(), and need no Python object per double here."""
-    cdef char stack[STACK_BYTES]
-    cdef Buffer buf
-    cdef double value
-    cdef Py_ssize_t offset
-    cdef const char *data = doubles
-    stack_buffer(&buf, stack, STACK_BYTES)
-    try:
-        for offset in range(0, len(doubles) - 7, 8):
-            if offset:
-                append(&buf, b"\n", 1)
-            memcpy(&value, data + offset, 8)
-            append_float(&buf, value)
-        return PyUnicode_DecodeASCII(buf.data, buf.length, NULL)
-    finally:
-        if buf.on_heap:
-            PyMem_Free(buf.data)
