@@ -8,7 +8,7 @@ import six
 
 from benchmarkai import _config
 from benchmarkai._fifo import PIPE_BUF, wait_for_room
-from benchmarkai._validation import _SMALL_INT, pair_too_long, plain_metrics
+from benchmarkai._validation import SMALL_INT, pair_too_long, plain_metrics
 
 _os_write = os.write
 
@@ -74,7 +74,7 @@ def _pypy_plain_and_text_function(json_text):
                     number = float_repr(value)
                     if number[-1] > "9":  # nan, inf, -inf: no finite float's repr ends in a letter
                         number = special[number]
-                elif kind is int and -_SMALL_INT < value < _SMALL_INT:  # as plain_metrics takes them
+                elif kind is int and -SMALL_INT < value < SMALL_INT:  # as plain_metrics takes them
                     number = int_repr(value)
                 else:
                     break
