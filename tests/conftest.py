@@ -3,9 +3,8 @@
 - ``cython``: the compiled benchmarkai._fastemit. Missing, it fails the test, unless
   BENCHMARK_AI_PURE_PYTHON is set (a pure-Python install) or this is PyPy (setup.py builds
   no extension there), where it is skipped;
-- ``python``: the pure-Python fallback as installed (with ujson importable, where it is);
-- ``python-json``: a second copy of the fallback, loaded while ujson cannot be imported.
-  Both write with json (ujson wrote other bytes): the two show that ujson changes nothing.
+- ``python``: the pure-Python fallback as installed (with ujson importable, where it is: the
+  fallback writes json's text all the same).
 """
 import errno
 import json
@@ -21,12 +20,10 @@ import pytest
 from benchmarkai import _config, _fallback
 from benchmarkai._fifo import Fifo
 
-IMPLEMENTATIONS = ("cython", "python", "python-json")
+IMPLEMENTATIONS = ("cython", "python")
 PYPY = _config.on_pypy()
 HERE = os.path.dirname(os.path.abspath(__file__))
 READER = os.path.join(HERE, "fifo_reader.py")
-# Run first in a child for python-json: from then on "import ujson" raises ImportError.
-_NO_UJSON = "import sys; sys.modules['ujson'] = None\n"
 
 
 def _load_fallback_copy(name):
@@ -41,18 +38,6 @@ def _load_fallback_copy(name):
     return imp.load_source(name, _fallback.__file__.replace(".pyc", ".py"))
 
 
-def _load_fallback_without_ujson():
-    saved = sys.modules.get("ujson")
-    sys.modules["ujson"] = None
-    try:
-        return _load_fallback_copy("benchmarkai._fallback_json")
-    finally:
-        if saved is None:
-            del sys.modules["ujson"]
-        else:
-            sys.modules["ujson"] = saved
-
-
 def load_fallback_as_on_pypy():
     """A copy of the fallback as PyPy loads it, on any Python: its own one-pass text function
     (plain Python: every Python can check it against the fallback json writes with)."""
@@ -63,8 +48,6 @@ def load_fallback_as_on_pypy():
     finally:
         _config.on_pypy = saved
 
-
-_FALLBACK_WITHOUT_UJSON = _load_fallback_without_ujson()
 
 # The reliability suites (stress, faults, fuzz, leaks) are long: "pytest tests" leaves them
 # out, their own tox envs name them (pytest tests/reliability/test_stress.py).
@@ -95,9 +78,7 @@ class Implementation(object):
     def code(self, code):
         """``code`` for ``python -c``, preceded by what makes benchmarkai use this implementation
         there (run it with ``environ()``)."""
-        prelude = _NO_UJSON if self.name == "python-json" else ""
-        prelude += "import benchmarkai\nassert benchmarkai.implementation == %r\n" % self.name.split("-")[0]
-        return prelude + textwrap.dedent(code)
+        return "import benchmarkai\nassert benchmarkai.implementation == %r\n" % self.name + textwrap.dedent(code)
 
     def python(self, code, timeout=30, stdin=None, **variables):
         """Run ``code`` in a child Python that imports benchmarkai with this implementation;
@@ -144,9 +125,7 @@ def _fastemit_or_fail():
 def impl(request):
     if request.param == "cython":
         return Implementation("cython", _fastemit_or_fail())
-    if request.param == "python":
-        return Implementation("python", _fallback)
-    return Implementation("python-json", _FALLBACK_WITHOUT_UJSON)
+    return Implementation("python", _fallback)
 
 
 @pytest.fixture

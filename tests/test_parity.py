@@ -76,11 +76,10 @@ def every_emitter(directory):
     """(name, stdout emitter, fifo) for every implementation, over one real FIFO each, made in
     ``directory`` (tests/reliability/atheris_fastemit.py uses them too, outside pytest); and
     for the fallback as PyPy loads it, whatever Python this is (python-pypy)."""
-    from conftest import _FALLBACK_WITHOUT_UJSON, Implementation, _fastemit_or_fail, load_fallback_as_on_pypy
+    from conftest import Implementation, _fastemit_or_fail, load_fallback_as_on_pypy
 
     from benchmarkai import _fallback
-    modules = {"python": _fallback, "python-json": _FALLBACK_WITHOUT_UJSON,
-               "python-pypy": load_fallback_as_on_pypy()}
+    modules = {"python": _fallback, "python-pypy": load_fallback_as_on_pypy()}
     found = []
     for name in IMPLEMENTATIONS + ("python-pypy",):
         module = modules.get(name) or _fastemit_or_fail()
