@@ -158,7 +158,7 @@ def test_the_pypy_text_of_an_int_past_the_digit_limit_is_the_same_error():
 
 def pypy_plain_and_text():
     """PyPy's line function, made here on any Python (it is plain Python)."""
-    return _fallback._pypy_plain_and_text_function(_fallback._json_text)
+    return _fallback._pypy_text_functions()[0]
 
 
 def assert_pypy_text_is_json_text_or_the_same_error(metrics):
@@ -266,8 +266,8 @@ def test_the_pypy_text_writes_the_common_line_itself():
     """Text names to floats and ints below 2**64 either way are written without json (on
     PyPy its encoder is Python code, several times slower). Catches a check that sends such
     a pair to json: the same bytes, only slower."""
-    def no_json(plain):
-        raise AssertionError("json was asked for %r" % (plain,))
+    def no_json(mapping):  # in _plain_and_json_text's place
+        raise AssertionError("json was asked for %r" % (mapping,))
     metrics = {u"loss": 0.25, u"step": 7, u"low": -2 ** 64 + 1, u"high": 2 ** 64 - 1, u"nan": float("nan")}
     assert _fallback._pypy_plain_and_text_function(no_json)(metrics) == (metrics, _fallback._json_text(metrics))
 

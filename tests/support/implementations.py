@@ -67,21 +67,9 @@ def implementation(name):
 
 def pypy_fallback():
     """The fallback with the text functions it takes on PyPy (plain Python), on any Python:
-    every Python checks them, against the others. A copy of the module, loaded as on PyPy."""
-    saved = _config.on_pypy
-    _config.on_pypy = lambda: True
-    try:
-        if sys.version_info >= (3, 5):
-            import importlib.util
-            spec = importlib.util.spec_from_file_location("benchmarkai._fallback_pypy", _fallback.__file__)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-        else:
-            import imp
-            module = imp.load_source("benchmarkai._fallback_pypy", _fallback.__file__.replace(".pyc", ".py"))
-    finally:
-        _config.on_pypy = saved
-    return Implementation("python-pypy", module.Emitter)
+    every Python checks them, against the others."""
+    text_functions = _fallback._pypy_text_functions()
+    return Implementation("python-pypy", lambda fifo=None: _fallback.Emitter(fifo, text_functions))
 
 
 def fastemit_or_fail():
