@@ -1,4 +1,4 @@
-"""Fifo mode (CONTRACT.md, "Fifo mode") through a real FIFO (os.mkfifo) and real readers.
+"""Fifo mode, and what emit() promises in it, through a real FIFO (os.mkfifo) and real readers.
 
 Every test runs against each implementation (the ``impl`` fixture). Child interpreters select
 fifo mode from the environment and call the public ``benchmarkai.emit``, as a user's process
