@@ -8,7 +8,7 @@ import six
 
 from benchmarkai import _config
 from benchmarkai._fifo import PIPE_BUF, wait_for_room
-from benchmarkai._validation import _SMALL_INT, pair_too_long, plain_metrics
+from benchmarkai._validation import SMALL_INT, pair_too_long, plain_metrics
 
 _os_write = os.write
 
@@ -44,13 +44,13 @@ def _plain_and_json_text(metrics):
     return plain, _json_text(plain)
 
 
-def _pypy_plain_and_text_function(json_text):
+def _pypy_plain_and_text_function(plain_and_text):
     """On PyPy, json's encoder is Python code, slower there than writing the common line
     directly. The function this returns does what _plain_and_json_text does, in one pass for
     an exact dict of text names to exact floats and ints: it checks each pair as it writes it,
     and returns the dict itself, as plain_metrics would. Any other mapping goes to
-    plain_metrics and ``json_text``, read once. Floats by _float_text: PyPy's own repr()
-    costs about a microsecond."""
+    ``plain_and_text`` (_plain_and_json_text; a test hands it one that refuses), read once.
+    Floats by _float_text: PyPy's own repr() costs about a microsecond."""
     from benchmarkai._float_text import float_repr  # here: other Pythons never load it
 
     escape = json.encoder.encode_basestring_ascii
@@ -58,7 +58,7 @@ def _pypy_plain_and_text_function(json_text):
     special = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
     names = {}  # name -> its escaped text, quotes and colon included: '"loss":'
 
-    def plain_and_text(metrics):
+    def pypy_plain_and_text(metrics):
         if type(metrics) is dict:
             parts = []
             for name, value in metrics.items():
@@ -74,7 +74,7 @@ def _pypy_plain_and_text_function(json_text):
                     number = float_repr(value)
                     if number[-1] > "9":  # nan, inf, -inf: no finite float's repr ends in a letter
                         number = special[number]
-                elif kind is int and -_SMALL_INT < value < _SMALL_INT:  # as plain_metrics takes them
+                elif kind is int and -SMALL_INT < value < SMALL_INT:  # as plain_metrics takes them
                     number = int_repr(value)
                 else:
                     break
@@ -82,18 +82,24 @@ def _pypy_plain_and_text_function(json_text):
             else:
                 if parts:  # empty: plain_metrics raises
                     return metrics, "{" + ",".join(parts) + "}"
-        plain = plain_metrics(metrics)  # the copy: a split line is made from it, not from metrics
-        return plain, json_text(plain)
-    return plain_and_text
+        return plain_and_text(metrics)  # its copy: a split line is made from it, not from metrics
+    return pypy_plain_and_text
+
+
+def _pypy_text_functions():
+    """An Emitter's text functions on PyPy (see Emitter): the one-pass function, and the text
+    of a plain mapping through it."""
+    plain_and_text = _pypy_plain_and_text_function(_plain_and_json_text)
+
+    def text(plain):
+        return plain_and_text(plain)[1]
+    return plain_and_text, text
 
 
 # What emit makes its line from: (plain_metrics' result, its text), and the text of a plain
-# mapping (a split line's pairs).
+# mapping (a split line's pairs). The tests make Emitters with PyPy's on every Python.
 if _config.on_pypy():
-    _plain_and_text = _pypy_plain_and_text_function(_json_text)
-
-    def _text(plain):
-        return _plain_and_text(plain)[1]
+    _plain_and_text, _text = _pypy_text_functions()
 else:
     _plain_and_text, _text = _plain_and_json_text, _json_text
 # The text is ASCII, one byte a character: its length decides whether it needs splitting.
@@ -101,16 +107,20 @@ _SURELY_FITS = PIPE_BUF - 1
 
 
 class Emitter(object):
-    """emit() for one destination: stdout when ``fifo`` is None, else that _fifo.Fifo."""
+    """emit() for one destination: stdout when ``fifo`` is None, else that _fifo.Fifo. Its
+    lines are made by ``text_functions``, this Python's (plain_and_text, text) pair unless
+    given (the tests give PyPy's on every Python)."""
 
-    def __init__(self, fifo=None):
+    def __init__(self, fifo=None, text_functions=(_plain_and_text, _text)):
         self._fifo = fifo
         self._fd = -1
         self._generation = 0  # the Fifo's generation when this emitter last recovered or opened
+        self._plain_and_text, self._text = text_functions
 
     def emit(self, metrics):
         """Publish ``metrics``, a mapping of metric names to values, as one JSON line."""
-        plain, text = _plain_and_text(metrics)
+        plain_and_text = self._plain_and_text  # read, then called: self._f() is ~15 ns slower on 3.11
+        plain, text = plain_and_text(metrics)
         if self._fifo is None:
             stdout = sys.stdout
             if stdout is not None:  # None (pythonw, some services): dropped, as print() does
@@ -125,7 +135,7 @@ class Emitter(object):
             except OSError:  # not open yet (fd -1), pipe full, reader gone: nothing was written
                 self._write(line)
         else:
-            for line in _lines(plain):
+            for line in _lines(plain, self._text):
                 self._write((line + "\n").encode())
 
     def _write(self, data):
@@ -149,13 +159,14 @@ class Emitter(object):
                     raise
 
 
-def _lines(plain):
-    """The canonical text of ``plain`` cut into lines of at most PIPE_BUF bytes, pairs kept whole."""
+def _lines(plain, text):
+    """The canonical text of ``plain`` (``text`` gives a mapping's) cut into lines of at most
+    PIPE_BUF bytes, pairs kept whole."""
     lines = []
     pairs = []
     size = 1  # the line's "{"
     for name, value in six.iteritems(plain):
-        pair = _text({name: value})[1:-1]
+        pair = text({name: value})[1:-1]
         if len(pair) + 3 > PIPE_BUF:
             raise pair_too_long(name, len(pair) + 3, PIPE_BUF)
         if pairs and size + 1 + len(pair) + 2 > PIPE_BUF:

@@ -20,7 +20,7 @@ except ImportError:  # Python 2
 _OrderedDict = dict if sys.version_info >= (3, 7) else collections.OrderedDict
 
 # Integers this small always format; bigger ones may trip Python 3.11+'s int-to-str digit limit.
-_SMALL_INT = 2 ** 64
+SMALL_INT = 2 ** 64
 
 _text_type = six.text_type
 _iteritems = dict.iteritems if six.PY2 else dict.items  # six.iteritems costs a Python call
@@ -56,7 +56,7 @@ def plain_metrics(metrics):
                 break
             # float first: the common value, and "is" costs less than a set look-up.
             if (type(value) is not float and type(value) not in _PLAIN_LEAVES
-                    and not (type(value) is int and -_SMALL_INT < value < _SMALL_INT)):
+                    and not (type(value) is int and -SMALL_INT < value < SMALL_INT)):
                 break
         else:
             return metrics
@@ -207,7 +207,7 @@ def _number(name, value):
         integer = _index(name, value)
         if integer is None:
             return _float(name, value)
-    if not -_SMALL_INT < integer < _SMALL_INT:
+    if not -SMALL_INT < integer < SMALL_INT:
         try:
             repr(integer)
         except ValueError as error:  # Python 3.11+: more digits than sys.get_int_max_str_digits()

@@ -1,18 +1,18 @@
 """ns per emit(), side by side in one run, against the bare write(2) it needs and against
 benchmarkai-client-lib 0.1.
 
-FIFO mode: a real FIFO with a reader process draining it. Each subject runs in a child
-process of its own, which times, in alternation, the subject and the limit: os.write of the
-same line's bytes, pre-serialized, to the same FIFO. Subjects: the compiled emit (cython),
-the fallback with ujson installed (python: it writes with json all the same) and without it
-(python-json), orjson.dumps + os.write (when orjson is installed: timed in the cython child,
-alternating with it) and benchmarkai-client-lib 0.1 from PyPI, installed in a virtualenv of
-its own (same package name) and timed by this same script there. Metrics are dicts of 1, 3
-and 10 full-precision floats; the compiled emit's child also times, beside them, dicts of as
-many short str values ("0.1235", as the metrics-extractor emits the text its pattern
-matched). Children run one after another, and the load may change between them: a subject is
-compared with 0.1 through each one's multiple of the limit timed beside it, and each subject
-gets a child in each of --rounds rounds, of which the least times count.
+FIFO mode: a real FIFO with a reader process draining it. Each subject runs in a child process
+of its own, which times, in alternation, the subject and the limit: os.write of the same
+line's bytes, pre-serialized, to the same FIFO. Subjects: the compiled emit (cython), the
+fallback (python: it writes with json, ujson installed or not), orjson.dumps + os.write (when
+orjson is installed: timed in the cython child, alternating with it) and
+benchmarkai-client-lib 0.1 from PyPI, installed in a virtualenv of its own (same package name)
+and timed by this same script there. Metrics are dicts of 1, 3 and 10 full-precision floats;
+the compiled emit's child also times, beside them, dicts of as many short str values
+("0.1235", as the metrics-extractor emits the text its pattern matched). Children run one
+after another, and the load may change between them: a subject is compared with 0.1 through
+each one's multiple of the limit timed beside it, and each subject gets a child in each of
+--rounds rounds, of which the least times count.
 
 With --pypy PYPY, also the fallback on PyPy (this checkout, installed into a virtualenv of
 that interpreter, where setup.py builds no extension), timed in its own child against
@@ -52,9 +52,9 @@ import timeit
 
 KEYS = (1, 3, 10)
 V01 = "benchmarkai-client-lib==0.1"
-FIFO_SUBJECTS = ("cython", "python", "python-json", "0.1")
-STDOUT_SUBJECTS = ("cython", "python", "python-json", "print")
-CALLGRIND_SUBJECTS = ("cython", "cython-str", "python", "python-json", "orjson", "os.write", "0.1")
+FIFO_SUBJECTS = ("cython", "python", "0.1")
+STDOUT_SUBJECTS = ("cython", "python", "print")
+CALLGRIND_SUBJECTS = ("cython", "cython-str", "python", "orjson", "os.write", "0.1")
 KINDS = ("float", "int", "str", "float subclass", "int subclass", "numpy.float64", "numpy.float32",
          "numpy.float16", "numpy.int64", "numpy.bool_", "0-d array", "0-d int array", "torch 0-d tensor")
 KIND_SUBJECTS = ("cython", "python")
@@ -127,12 +127,10 @@ def subject_call(subject, mode, metrics, fd):
             print(json.dumps(metrics))
             sys.stdout.flush()
         return print_line
-    if subject == "python-json":
-        sys.modules["ujson"] = None  # the fallback as it runs where ujson cannot be imported
     if subject == "cython-str":  # the compiled emit, the metrics' values as short str
         subject, metrics = "cython", sample_text_metrics(len(metrics))
     import benchmarkai
-    expected = {"0.1": None, "python-json": "python"}.get(subject, subject)
+    expected = None if subject == "0.1" else subject
     found = getattr(benchmarkai, "implementation", None)  # 0.1 has no such attribute
     if found != expected:
         raise SystemExit("%s: benchmarkai here is %s, not %s" % (subject, found, expected))
@@ -312,10 +310,9 @@ def fifo_table(results):
     """Each subject's time as a multiple of the limit timed beside it, and that multiple as a
     fraction of 0.1's: children run seconds apart, and the load may change between them."""
     v01 = results.get("0.1")
-    names = {"cython": "cython emit", "python": "fallback, ujson inst.", "python-json": "fallback, no ujson",
-             "orjson": "orjson.dumps+os.write", "0.1": "0.1 emit"}
+    names = {"cython": "cython emit", "python": "fallback", "orjson": "orjson.dumps+os.write", "0.1": "0.1 emit"}
     rows = []
-    for subject in ("cython", "python", "python-json", "orjson", "0.1"):
+    for subject in ("cython", "python", "orjson", "0.1"):
         if subject == "orjson":  # timed in the cython child, beside it
             timed = [dict(results["cython"][str(k)]) for k in KEYS]
             if "rival" not in timed[0]:
@@ -341,8 +338,7 @@ def fifo_table(results):
 
 
 def stdout_table(results):
-    names = {"cython": "cython emit", "python": "fallback, ujson inst.", "python-json": "fallback, no ujson",
-             "print": "print(json.dumps)+flush"}
+    names = {"cython": "cython emit", "python": "fallback", "print": "print(json.dumps)+flush"}
     printed = results["print"]
     rows = [(names[subject], [cell(results[subject][str(k)]["call"], None, printed[str(k)]["call"])
                               for k in KEYS]) for subject in STDOUT_SUBJECTS]

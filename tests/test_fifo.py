@@ -1,4 +1,4 @@
-"""Fifo mode (CONTRACT.md, "Fifo mode") through a real FIFO (os.mkfifo) and real readers.
+"""Fifo mode, and what emit() promises in it, through a real FIFO (os.mkfifo) and real readers.
 
 Every test runs against each implementation (the ``impl`` fixture). Child interpreters select
 fifo mode from the environment and call the public ``benchmarkai.emit``, as a user's process
@@ -22,16 +22,18 @@ from collections import OrderedDict
 
 import pytest
 import six
+from support import TESTS
+from support.children import Background, daemon, fifo_env, run, run_child
+from support.workload import big_every, fixed_lines, workload
 
 from benchmarkai import FifoNotCreatedInTimeError
 from benchmarkai._config import FifoSettings
 from benchmarkai._fifo import Fifo
 
-READER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fifo_reader.py")
+READER = os.path.join(TESTS, "fifo_reader.py")
 PIPE_BUF = select.PIPE_BUF  # the platform's: 4096 on Linux, 512 on macOS
 LINUX = sys.platform.startswith("linux")
 F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
-CHILD_TIMEOUT = 30  # seconds before a child interpreter is killed
 READER_TIMEOUT = 60  # seconds before a reader is killed, whatever happens
 # Python 3.7+ dicts keep insertion order; emit must keep the order of both kinds of mapping.
 MAPPING_TYPES = [OrderedDict] + ([dict] if sys.version_info >= (3, 7) else [])
@@ -39,97 +41,7 @@ MAPPING_TYPES = [OrderedDict] + ([dict] if sys.version_info >= (3, 7) else [])
 NOT_CREATED = re.compile(r"\b(not|never)\b[\w ]*\bcreated\b", re.IGNORECASE)
 
 
-# --- What writers emit: shared by the test and its children (exec'd here, prepended there) ---
-
-WORKLOAD = '''
-def workload(writer, count, big_every=10, big_keys=300):
-    """The mappings writer number ``writer`` emits, in order. Every name starts with
-    "w<writer>.s<seq>", so each pair says who wrote it and when; every ``big_every``-th
-    mapping (about 7 kB) is too long for one line and must be split."""
-    mappings = []
-    for seq in range(count):
-        if big_every and seq % big_every == 0:
-            pairs = [("w%d.s%d.k%d" % (writer, seq, k), seq * 1000 + k + 0.5) for k in range(big_keys)]
-        else:
-            pairs = [("w%d.s%d" % (writer, seq), seq)]
-        mappings.append(OrderedDict(pairs))
-    return mappings
-
-
-def fixed_lines(writer, count, size):
-    """``count`` mappings of writer ``writer`` whose lines are ``size`` bytes each, "\\n" included."""
-    mappings = []
-    for seq in range(count):
-        prefix = "w%d.f%d." % (writer, seq)
-        mappings.append(OrderedDict([(prefix + "x" * (size - 7 - len(prefix)), 0)]))
-    return mappings
-'''
-_namespace = {"OrderedDict": OrderedDict}
-exec(WORKLOAD, _namespace)
-workload = _namespace["workload"]
-fixed_lines = _namespace["fixed_lines"]
-
-CHILD_PRELUDE = r'''
-import json, os, sys, time
-from collections import OrderedDict
-import benchmarkai
-
-PATH = os.environ.get("BENCHMARK_AI_FIFO_FILEPATH")
-
-
-def report(**values):
-    """Hand ``values`` to the test on stderr: in fifo mode stdout must stay empty."""
-    sys.stderr.write("RESULT " + json.dumps(values) + "\n")
-    sys.stderr.flush()
-
-
-def timed_emit(metrics):
-    """emit(metrics), and what came of it: error type and message, and the seconds it took."""
-    started = time.time()
-    try:
-        benchmarkai.emit(metrics)
-    except Exception as error:
-        return {"error": type(error).__name__, "message": str(error),
-                "fifo_error": isinstance(error, benchmarkai.FifoNotCreatedInTimeError),
-                "seconds": time.time() - started}
-    return {"error": None, "seconds": time.time() - started}
-''' + WORKLOAD
-
 # --- Helpers ---
-
-def _daemon(target, *args):
-    thread = threading.Thread(target=target, args=args)
-    thread.daemon = True
-    thread.start()
-    return thread
-
-
-class Background(object):
-    """``function(*args, **kwargs)`` in a thread; ``result()`` returns its value or raises its error."""
-
-    def __init__(self, function, *args, **kwargs):
-        self._outcome = []
-
-        def target():
-            try:
-                self._outcome.append((True, function(*args, **kwargs)))
-            except BaseException as error:
-                self._outcome.append((False, error))
-
-        self._thread = _daemon(target)
-
-    def done(self):
-        return bool(self._outcome)
-
-    def result(self, timeout=CHILD_TIMEOUT + 10):
-        self._thread.join(timeout)
-        if not self._outcome:
-            pytest.fail("still running after %s s" % timeout)
-        ok, value = self._outcome[0]
-        if not ok:
-            raise value
-        return value
-
 
 class Reader(object):
     """tests/fifo_reader.py in its own process. Its stdout is collected as it comes (it never
@@ -141,7 +53,7 @@ class Reader(object):
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, close_fds=True)
         self._out = []
         self._err = []
-        self._threads = [_daemon(self._collect_stdout), _daemon(self._collect_stderr)]
+        self._threads = [daemon(self._collect_stdout), daemon(self._collect_stderr)]
         self._watchdog = threading.Timer(READER_TIMEOUT, self.kill)
         self._watchdog.daemon = True
         self._watchdog.start()
@@ -231,37 +143,6 @@ def new_writer(impl):
         writer.close()
 
 
-def fifo_env(path, max_wait=3.0, step=0.02, mode="fifo"):
-    """The environment that puts a child in fifo mode on ``path``."""
-    return {"BENCHMARK_AI": mode, "BENCHMARK_AI_FIFO_FILEPATH": path,
-            "BENCHMARK_AI_FIFO_MAX_WAIT_TIME": str(max_wait),
-            "BENCHMARK_AI_FIFO_WAIT_TIME_STEP": str(step)}
-
-
-def run_child(impl, code, timeout=CHILD_TIMEOUT, **variables):
-    """Run CHILD_PRELUDE + ``code`` in a child interpreter using ``impl``, with ``variables``
-    in its environment; check it succeeded and wrote nothing to stdout (in fifo mode nothing
-    goes there); return the dict it last report()ed."""
-    returncode, out, err = impl.python(CHILD_PRELUDE + textwrap.dedent(code), timeout=timeout, **variables)
-    assert returncode == 0, "the child exited with %s (-9: killed after %s s): %s" % (returncode, timeout, err)
-    assert out == "", "fifo mode wrote to stdout: %r" % out[:300]
-    results = [json.loads(line[len("RESULT "):]) for line in err.splitlines() if line.startswith("RESULT ")]
-    return results[-1] if results else {}
-
-
-def popen_output(args, timeout=CHILD_TIMEOUT, **options):
-    """The stdout of ``args``, as text, after checking it succeeded; killed after ``timeout``."""
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **options)
-    timer = threading.Timer(timeout, process.kill)
-    timer.start()
-    try:
-        out, err = process.communicate()
-    finally:
-        timer.cancel()
-    assert process.returncode == 0, err
-    return out.decode("ascii")
-
-
 def within(seconds, function, *args):
     """function(*args) in a thread: its result or its exception, or a failure if it is still
     running after ``seconds`` (for in-process calls that a bug could block forever)."""
@@ -345,7 +226,8 @@ def assert_close_on_exec(path):
     assert fds
     for fd in fds:
         assert fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC, "fd %d is inherited by exec" % fd
-    inherited = popen_output([sys.executable, "-c", EXEC_PROBE, path], close_fds=False)
+    returncode, inherited, err = run([sys.executable, "-c", EXEC_PROBE, path], close_fds=False)
+    assert returncode == 0, err
     assert inherited == "[]", "an exec'd child has the FIFO open on fds %s" % inherited
 
 
@@ -671,7 +553,7 @@ def test_a_reader_process_gets_only_the_good_lines_whole(impl, fifo_path, start_
 def test_threads_share_the_fifo_without_interleaving_or_loss(impl, fifo_path, start_reader, new_writer):
     """Threads of one process on one emitter, all starting before the reader opens: the first
     open happens once, and every thread's pairs arrive whole, once, in order."""
-    threads_count, count, big_every = 6, 60, 6
+    threads_count, count, every = 6, 60, 6
     reader = start_reader(fifo_path, "--open-after", 0.3)
     writer = new_writer(fifo_path, max_wait=10)
     go = threading.Event()
@@ -680,12 +562,12 @@ def test_threads_share_the_fifo_without_interleaving_or_loss(impl, fifo_path, st
     def write(number):
         go.wait(10)
         try:
-            for metrics in workload(number, count, big_every):
+            for metrics in workload("w%d" % number, count, big_every(every)):
                 writer.emit(metrics)
         except Exception as error:
             errors.append(error)
 
-    threads = [_daemon(write, number) for number in range(threads_count)]
+    threads = [daemon(write, number) for number in range(threads_count)]
     go.set()
     for thread in threads:
         thread.join(60)
@@ -694,18 +576,18 @@ def test_threads_share_the_fifo_without_interleaving_or_loss(impl, fifo_path, st
     assert len(fds_on(fifo_path)) == 1, "the FIFO was opened more than once"
     writer.close()
     assert_writers_intact(reader.finish(), dict(
-        ("w%d" % number, workload(number, count, big_every)) for number in range(threads_count)))
+        ("w%d" % number, workload("w%d" % number, count, big_every(every))) for number in range(threads_count)))
 
 
 def test_processes_share_the_fifo_without_interleaving_or_loss(impl, fifo_path, start_reader):
     """Several processes emitting at once (waiting together for a late reader): lines never
     interleave, none is lost, each process's arrive in order."""
-    processes, count, big_every = 4, 120, 8
+    processes, count, every = 4, 120, 8
     reader = start_reader(fifo_path, "--open-after", 0.3)
     code = '''
-        for metrics in workload(int(os.environ["TEST_WRITER"]), %d, %d):
+        for metrics in workload("w" + os.environ["TEST_WRITER"], %d, big_every(%d)):
             benchmarkai.emit(metrics)
-    ''' % (count, big_every)
+    ''' % (count, every)
     # A write end of the test's own, as a sidecar holds: a child that finishes before a slow
     # one (on a loaded machine) has even opened must not end the reader with an EOF.
     keeper = Background(os.open, fifo_path, os.O_WRONLY)  # opens with the reader
@@ -715,7 +597,7 @@ def test_processes_share_the_fifo_without_interleaving_or_loss(impl, fifo_path, 
         child.result()
     os.close(keeper.result())
     assert_writers_intact(reader.finish(), dict(
-        ("w%d" % number, workload(number, count, big_every)) for number in range(processes)))
+        ("w%d" % number, workload("w%d" % number, count, big_every(every))) for number in range(processes)))
 
 
 # --- The reader goes away (EPIPE) ---
@@ -738,13 +620,13 @@ def test_new_reader_gets_every_line_the_first_one_left(impl, tmp_path, start_rea
     # ends on a line's end and it exits, leaving the rest in the pipe.
     first = start_reader(path, "--stall", 0.5, "--exit-after", 1)
     child = Background(run_child, impl, '''
-        for metrics in fixed_lines(0, %d, %d):
+        for metrics in fixed_lines("w0", %d, %d):
             benchmarkai.emit(metrics)
         deadline = time.time() + 20
         while not os.path.exists(os.environ["TEST_GO"]):  # until the first reader is gone
             assert time.time() < deadline
             time.sleep(0.01)
-        for metrics in workload(0, %d, 10):  # EPIPE at the first emit, if not met already
+        for metrics in workload("w0", %d, big_every(10)):  # EPIPE at the first emit, if not met already
             benchmarkai.emit(metrics)
     ''' % (before, size, after), TEST_GO=go, **fifo_env(path, max_wait=10))
     first_lines = first.finish()
@@ -754,7 +636,8 @@ def test_new_reader_gets_every_line_the_first_one_left(impl, tmp_path, start_rea
     second_lines = second.finish()
     assert 0 < len(first_lines) < before
     assert b".f" in second_lines[0], "the lines the pipe held were lost"
-    assert_writers_intact(first_lines + second_lines, {"w0": fixed_lines(0, before, size) + workload(0, after, 10)})
+    assert_writers_intact(first_lines + second_lines,
+                          {"w0": fixed_lines("w0", before, size) + workload("w0", after, big_every(10))})
 
 
 def test_reader_gone_for_good_raises_within_the_max_wait(impl, fifo_path, new_writer):
@@ -791,7 +674,7 @@ def test_forked_child_keeps_writing_through_the_inherited_descriptor(impl, fifo_
         os.unlink(PATH)  # from now on, only the descriptor opened above reaches the reader
         pid = os.fork()
         try:
-            for metrics in workload(2 if pid == 0 else 1, 80, 10):
+            for metrics in workload("w2" if pid == 0 else "w1", 80, big_every(10)):
                 benchmarkai.emit(metrics)
         except BaseException:
             if pid == 0:
@@ -806,7 +689,8 @@ def test_forked_child_keeps_writing_through_the_inherited_descriptor(impl, fifo_
     result = run_child(impl, code, **fifo_env(fifo_path))
     assert result["child_status"] == 0
     assert_writers_intact(reader.finish(), {
-        "opened": [{"opened": 1}], "w1": workload(1, 80, 10), "w2": workload(2, 80, 10)})
+        "opened": [{"opened": 1}], "w1": workload("w1", 80, big_every(10)),
+        "w2": workload("w2", 80, big_every(10))})
 
 
 def test_fork_while_another_thread_waits_for_the_reader(impl, fifo_path, start_reader):
@@ -869,13 +753,13 @@ def test_full_pipe_makes_emit_wait_and_nothing_is_lost(impl, fifo_path, start_re
     code = '''
         benchmarkai.emit({"opened": 1})  # back once the reader has the FIFO open: its stall begins
         started = time.time()
-        for metrics in workload(0, 200, 1):  # 1.4 MB
+        for metrics in workload("w0", 200, big_every(1)):  # 1.4 MB
             benchmarkai.emit(metrics)
         report(seconds=time.time() - started)
     '''
     result = run_child(impl, code, **fifo_env(fifo_path))
     assert result["seconds"] >= 0.4, "emit did not wait for the stalled reader"
-    assert_writers_intact(reader.finish(), {"opened": [{"opened": 1}], "w0": workload(0, 200, 1)})
+    assert_writers_intact(reader.finish(), {"opened": [{"opened": 1}], "w0": workload("w0", 200, big_every(1))})
 
 
 def test_blocked_write_does_not_stall_other_threads(impl, tmp_path):
@@ -886,27 +770,11 @@ def test_blocked_write_does_not_stall_other_threads(impl, tmp_path):
     output = str(tmp_path / "received")
     os.mkfifo(path)
     code = '''
-        import errno, threading
+        import errno
         read_fd = os.open(PATH, os.O_RDONLY | os.O_NONBLOCK)
         benchmarkai.emit({"opened": 1})
-        mappings = workload(0, 200, 1)  # 1.4 MB: more than the pipe holds
-        progress = [0]
-
-        def write_all():
-            for metrics in mappings:
-                benchmarkai.emit(metrics)
-                progress[0] += 1
-
-        writer = threading.Thread(target=write_all)
-        writer.daemon = True
-        writer.start()
-        last, still = -1, 0
-        deadline = time.time() + 10
-        while still < 10 or progress[0] == 0:  # the writer got going, then stopped: pipe full
-            assert time.time() < deadline, "the writer never got going"
-            time.sleep(0.02)
-            last, still = progress[0], (still + 1 if progress[0] == last else 0)
-        blocked_at, blocked = progress[0], writer.is_alive()
+        writer, progress = blocked_writer(workload("w0", 200, big_every(1)))  # 1.4 MB: more than the pipe holds
+        blocked_at, blocked = progress(), writer.is_alive()
         spins = sum(1 for _ in range(100000))  # pure-Python work meanwhile
         chunks = []
         while True:  # drain the pipe until the writer is done and nothing is left
@@ -930,7 +798,7 @@ def test_blocked_write_does_not_stall_other_threads(impl, tmp_path):
     with open(output, "rb") as received:
         lines = received.read().split(b"\n")
     assert lines.pop() == b""
-    assert_writers_intact(lines, {"opened": [{"opened": 1}], "w0": workload(0, 200, 1)})
+    assert_writers_intact(lines, {"opened": [{"opened": 1}], "w0": workload("w0", 200, big_every(1))})
 
 
 def test_signals_interrupting_a_blocked_write_lose_and_duplicate_nothing(impl, fifo_path, start_reader):
@@ -948,26 +816,26 @@ def test_signals_interrupting_a_blocked_write_lose_and_duplicate_nothing(impl, f
         benchmarkai.emit({"opened": 1})  # back once the reader has the FIFO open: its stall begins
         started = time.time()
         signal.setitimer(signal.ITIMER_REAL, 0.01, 0.01)
-        for metrics in workload(0, 200, 1):  # 1.4 MB: emit blocks until the stall ends
+        for metrics in workload("w0", 200, big_every(1)):  # 1.4 MB: emit blocks until the stall ends
             benchmarkai.emit(metrics)
         signal.setitimer(signal.ITIMER_REAL, 0)
         report(hits=hits[0], seconds=time.time() - started)
     '''
     result = run_child(impl, code, **fifo_env(fifo_path))
     assert result["seconds"] >= 0.4 and result["hits"] >= 10, result  # signals came while blocked
-    assert_writers_intact(reader.finish(), {"opened": [{"opened": 1}], "w0": workload(0, 200, 1)})
+    assert_writers_intact(reader.finish(), {"opened": [{"opened": 1}], "w0": workload("w0", 200, big_every(1))})
 
 
 def test_fifo_mode_writes_nothing_to_stdout(impl, fifo_path, start_reader):
     """In fifo mode (BENCHMARK_AI matched in any case) the lines go to the FIFO, none to stdout."""
     reader = start_reader(fifo_path)
     code = '''
-        for metrics in workload(0, 20, 5):
+        for metrics in workload("w0", 20, big_every(5)):
             benchmarkai.emit(metrics)
         sys.stdout.flush()
     '''
     run_child(impl, code, **fifo_env(fifo_path, mode="FiFo"))  # checks that stdout stayed empty
-    assert_writers_intact(reader.finish(), {"w0": workload(0, 20, 5)})
+    assert_writers_intact(reader.finish(), {"w0": workload("w0", 20, big_every(5))})
 
 
 # --- Re-entrant: an emit from a signal handler while the interrupted emit waits ---
@@ -1069,14 +937,14 @@ def test_emit_from_a_signal_handler_while_waiting_for_room(impl, fifo_path, star
         signal.signal(signal.SIGALRM, on_alarm_while_waiting)
         benchmarkai.emit({"opened": 1})  # back once the reader has the FIFO open: its stall begins
         signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
-        for metrics in workload(0, 200, 1):  # 1.4 MB: more than the pipe holds
+        for metrics in workload("w0", 200, big_every(1)):  # 1.4 MB: more than the pipe holds
             benchmarkai.emit(metrics)
         signal.setitimer(signal.ITIMER_REAL, 0)
         report(handled=handled)
     ''' % PIPE_BUF, **fifo_env(fifo_path))
     assert len(result["handled"]) == 1 and result["handled"][0]["error"] is None, result
     assert_writers_intact(reader.finish(), {
-        "opened": [{"opened": 1}], "w0": workload(0, 200, 1), "handler": [handler_metrics]})
+        "opened": [{"opened": 1}], "w0": workload("w0", 200, big_every(1)), "handler": [handler_metrics]})
 
 
 def test_emit_from_a_signal_handler_while_another_thread_opens(impl, fifo_path, start_reader):

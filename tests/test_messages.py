@@ -5,7 +5,7 @@ import sys
 
 import pytest
 import six
-from test_validation import BadRepr
+from support.cases import BadRepr
 
 from benchmarkai._config import FifoSettings
 from benchmarkai._fifo import Fifo

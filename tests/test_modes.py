@@ -7,7 +7,8 @@ import sys
 import time
 
 import pytest
-from conftest import PYPY, run
+from support.children import run
+from support.implementations import PYPY
 
 import benchmarkai
 from benchmarkai import _config

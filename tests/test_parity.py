@@ -4,13 +4,8 @@ compact. Random inputs, valid and not, nested values and every kind of name incl
 import collections
 import decimal
 import fractions
-import io
 import json
 import os
-import shutil
-import struct
-import sys
-import tempfile
 
 import pytest
 import six
@@ -19,9 +14,10 @@ try:
     from collections.abc import Mapping
 except ImportError:  # Python 2
     from collections import Mapping
-from conftest import IMPLEMENTATIONS, InProcessFifo
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
+from support.implementations import Implementation, InProcessFifo, pypy_fallback
+from support.outcomes import fifo_outcome, parsed, stdout_outcome
 
 from benchmarkai import _fallback
 from benchmarkai._fifo import PIPE_BUF
@@ -72,51 +68,6 @@ mappings = st.one_of(  # mostly valid mappings, some of them long enough to spli
 )
 
 
-def every_emitter(directory):
-    """(name, stdout emitter, fifo) for every implementation, over one real FIFO each, made in
-    ``directory`` (tests/reliability/atheris_fastemit.py uses them too, outside pytest); and
-    for the fallback as PyPy loads it, whatever Python this is (python-pypy)."""
-    from conftest import _FALLBACK_WITHOUT_UJSON, Implementation, _fastemit_or_fail, load_fallback_as_on_pypy
-
-    from benchmarkai import _fallback
-    modules = {"python": _fallback, "python-json": _FALLBACK_WITHOUT_UJSON,
-               "python-pypy": load_fallback_as_on_pypy()}
-    found = []
-    for name in IMPLEMENTATIONS + ("python-pypy",):
-        module = modules.get(name) or _fastemit_or_fail()
-        impl = Implementation(name, module)
-        path = os.path.join(directory, name)
-        os.mkfifo(path)
-        found.append((name, impl.emitter(), InProcessFifo(path, impl)))
-    return found
-
-
-@pytest.fixture(scope="module")
-def emitters():
-    directory = tempfile.mkdtemp()
-    found = every_emitter(directory)
-    yield found
-    for _, _, fifo in found:
-        fifo.close()
-    shutil.rmtree(directory)
-
-
-def parsed(text):
-    """Each line as a list of (name, value) pairs, objects inside as lists of pairs too (so
-    order and repeated names are kept), floats as their bits, so -0.0 and NaN compare."""
-    return [comparable(json.loads(line, object_pairs_hook=list)) for line in text.splitlines()]
-
-
-def comparable(node):
-    if isinstance(node, float):
-        return struct.pack("<d", node)
-    if isinstance(node, list):
-        return [comparable(item) for item in node]
-    if isinstance(node, tuple):  # a (name, value) pair
-        return (node[0], comparable(node[1]))
-    return node
-
-
 def repeats_a_name(node):
     """Whether parsed() JSON has an object that holds a name twice."""
     if isinstance(node, list):
@@ -125,27 +76,6 @@ def repeats_a_name(node):
             return len(set(names)) < len(names) or any(repeats_a_name(value) for _, value in node)
         return any(repeats_a_name(item) for item in node)
     return False
-
-
-def outcome(emit, written, metrics):
-    try:
-        emit(metrics)
-    except (TypeError, ValueError) as error:
-        return ("error", type(error), str(error), written())
-    return ("lines", written())
-
-
-def stdout_outcome(emitter, metrics):
-    saved = sys.stdout
-    sys.stdout = capture = io.StringIO() if six.PY3 else io.BytesIO()
-    try:
-        return outcome(emitter.emit, lambda: capture.getvalue(), metrics)
-    finally:
-        sys.stdout = saved
-
-
-def fifo_outcome(fifo, metrics):
-    return outcome(fifo.emit, lambda: fifo.read().decode("ascii"), metrics)
 
 
 # No example database: with one, Hypothesis 4 (the last for Python 2.7) spent over ten minutes
@@ -228,7 +158,7 @@ def test_the_pypy_text_of_an_int_past_the_digit_limit_is_the_same_error():
 
 def pypy_plain_and_text():
     """PyPy's line function, made here on any Python (it is plain Python)."""
-    return _fallback._pypy_plain_and_text_function(_fallback._json_text)
+    return _fallback._pypy_text_functions()[0]
 
 
 def assert_pypy_text_is_json_text_or_the_same_error(metrics):
@@ -256,8 +186,6 @@ def test_the_pypy_fallback_splits_an_unchecked_dict_as_the_fallback_does(tmpdir,
     refused with the same message when one pair cannot fit in a line. Catches the split made
     from the user's dict as it is (unconverted values; the name True, not "true", in the
     message) rather than plain_metrics' copy."""
-    from conftest import Implementation, InProcessFifo, load_fallback_as_on_pypy
-
     class Ratio(float):
         pass
     metrics = dict((u"metric %d %s" % (index, u"x" * 200), value) for index, value in enumerate(
@@ -265,10 +193,10 @@ def test_the_pypy_fallback_splits_an_unchecked_dict_as_the_fallback_does(tmpdir,
     metrics[True] = u"y" * (PIPE_BUF if too_long else 200)
     metrics[1.5] = 0.5
     found = []
-    for name, module in (("python", _fallback), ("python-pypy", load_fallback_as_on_pypy())):
-        path = str(tmpdir.join(name))
+    for impl in (Implementation("python", _fallback.Emitter), pypy_fallback()):
+        path = str(tmpdir.join(impl.name))
         os.mkfifo(path)
-        pipe = InProcessFifo(path, Implementation(name, module))
+        pipe = InProcessFifo(path, impl)
         try:
             pipe.emit(metrics)
             found.append(("lines", pipe.read()))
@@ -286,10 +214,8 @@ def test_the_pypy_fallback_splits_the_dict_a_conversion_changed_as_it_was(tmpdir
     and converts the value once. Catches the split made from the user's dict as the
     conversion left it (the added metric written, the conversion run a second time), which
     the fuzz test's mutator found."""
-    from conftest import Implementation, load_fallback_as_on_pypy
-
-    found = [emit_with_a_growing_value(tmpdir, Implementation("python", _fallback)),
-             emit_with_a_growing_value(tmpdir, Implementation("python-pypy", load_fallback_as_on_pypy()))]
+    found = [emit_with_a_growing_value(tmpdir, Implementation("python", _fallback.Emitter)),
+             emit_with_a_growing_value(tmpdir, pypy_fallback())]
     assert found[0][0].count(b"\n") > 1 and b"added" not in found[0][0]
     assert found[1] == found[0] == (found[0][0], 1)
 
@@ -297,8 +223,6 @@ def test_the_pypy_fallback_splits_the_dict_a_conversion_changed_as_it_was(tmpdir
 def emit_with_a_growing_value(tmpdir, impl):
     """What ``impl`` writes of 40 long metrics and one whose __float__ adds a metric, into a
     real FIFO; and how many times that __float__ ran."""
-    from conftest import InProcessFifo
-
     calls = []
 
     class Growing(object):
@@ -321,8 +245,6 @@ def test_the_pypy_fallback_reads_a_mapping_once(tmpdir):
     """A mapping that is not an exact dict is read once (one items() call), as the fallback
     reads it, also when its line is split. Catches PyPy's emit handing such a mapping on
     unread, so that the text and the split lines read it twice (it may change meanwhile)."""
-    from conftest import Implementation, InProcessFifo, load_fallback_as_on_pypy
-
     class Counted(collections.OrderedDict):
         reads = 0
 
@@ -332,7 +254,7 @@ def test_the_pypy_fallback_reads_a_mapping_once(tmpdir):
     metrics = Counted((u"metric %d %s" % (index, u"x" * 200), 0.5) for index in range(40))
     path = str(tmpdir.join("fifo"))
     os.mkfifo(path)
-    pipe = InProcessFifo(path, Implementation("python-pypy", load_fallback_as_on_pypy()))
+    pipe = InProcessFifo(path, pypy_fallback())
     pipe.emit(metrics)
     assert pipe.read().count(b"\n") > 1
     pipe.close()
@@ -344,8 +266,8 @@ def test_the_pypy_text_writes_the_common_line_itself():
     """Text names to floats and ints below 2**64 either way are written without json (on
     PyPy its encoder is Python code, several times slower). Catches a check that sends such
     a pair to json: the same bytes, only slower."""
-    def no_json(plain):
-        raise AssertionError("json was asked for %r" % (plain,))
+    def no_json(mapping):  # in _plain_and_json_text's place
+        raise AssertionError("json was asked for %r" % (mapping,))
     metrics = {u"loss": 0.25, u"step": 7, u"low": -2 ** 64 + 1, u"high": 2 ** 64 - 1, u"nan": float("nan")}
     assert _fallback._pypy_plain_and_text_function(no_json)(metrics) == (metrics, _fallback._json_text(metrics))
 

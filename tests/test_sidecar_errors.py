@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from conftest import run
+from support.children import run
 
 from benchmarkai import _sidecar
 

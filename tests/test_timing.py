@@ -7,58 +7,38 @@ measures the time or the CPU time itself, with bounds generous enough for a load
 Whatever could spin forever under a bug runs in a child interpreter that is killed at its
 timeout, so the bug fails the test instead of stalling the suite.
 """
-import json
 import os
 import re
 import sys
 import time
 
 import pytest
-from conftest import run
+from support.children import fifo_env, run, run_child
 
 from benchmarkai._config import FifoSettings
 from benchmarkai._fifo import Fifo
 
-CHILD_TIMEOUT = 15
+CHILD_TIMEOUT = 15  # seconds before a child is killed: a spinning one, say
 
-
-def child_result(impl, path, code, max_wait, step):
-    """Run ``code`` in a child in fifo mode on ``path``; return what it printed as JSON last."""
-    returncode, out, err = impl.python(
-        code, timeout=CHILD_TIMEOUT, BENCHMARK_AI="fifo", BENCHMARK_AI_FIFO_FILEPATH=path,
-        BENCHMARK_AI_FIFO_MAX_WAIT_TIME=str(max_wait), BENCHMARK_AI_FIFO_WAIT_TIME_STEP=str(step))
-    assert returncode == 0, "the child exited with %s (-9: killed after %s s, spinning?): %s" % (
-        returncode, CHILD_TIMEOUT, err)
-    return json.loads(out.splitlines()[-1])
-
-
-# The CPU time this process has used, all threads, in seconds.
+# Child code, after run_child's prelude: the CPU time this process has used, all threads, in seconds.
 CPU = "def cpu():\n    times = os.times()\n    return times[0] + times[1]\n"
 
 FULL_PIPE = CPU + '''
-import json, os, select, sys, threading, time
-read_fd = os.open(os.environ["BENCHMARK_AI_FIFO_FILEPATH"], os.O_RDONLY | os.O_NONBLOCK)
+import select
+read_fd = os.open(PATH, os.O_RDONLY | os.O_NONBLOCK)
 benchmarkai.emit({"opened": 1})
 line = {"x" * (select.PIPE_BUF - 10): 1}  # one pipe-sized line: the pipe fills in a few hundred
-emitted = [0]
 stop = []
 
-def fill():
+def lines():
     while not stop:
-        benchmarkai.emit(line)
-        emitted[0] += 1
+        yield line
 
-writer = threading.Thread(target=fill)
-writer.daemon = True
-writer.start()
-last, still = -1, 0
-while still < 10:  # no line for 0.2 s: the writer waits for room
-    time.sleep(0.02)
-    last, still = emitted[0], (still + 1 if emitted[0] == last else 0)
+writer, emitted = blocked_writer(lines())
 cpu_before, wall_before = cpu(), time.time()
 time.sleep(0.6)
 cpu_used, wall = cpu() - cpu_before, time.time() - wall_before
-blocked_at = emitted[0]
+blocked_at = emitted()
 stop.append(True)
 received = 0
 while writer.is_alive() or received < (blocked_at + 1) * len(json.dumps(line)):
@@ -66,7 +46,7 @@ while writer.is_alive() or received < (blocked_at + 1) * len(json.dumps(line)):
         received += len(os.read(read_fd, 1 << 16))
     except OSError:
         time.sleep(0.001)
-print(json.dumps({"cpu": cpu_used, "wall": wall, "blocked_at": blocked_at}))
+report(cpu=cpu_used, wall=wall, blocked_at=blocked_at)
 '''
 
 
@@ -74,15 +54,14 @@ def test_an_emit_waiting_for_room_uses_no_cpu(impl, fifo_path):
     """A thread's emit waits for room in a full pipe while the process measures its own CPU
     time for 0.6 s: a wait for room costs next to none. Catches a full pipe answered by retrying
     the write in a loop (one core at 100%, every line still written)."""
-    result = child_result(impl, fifo_path, FULL_PIPE, max_wait=5, step=0.05)
+    result = run_child(impl, FULL_PIPE, timeout=CHILD_TIMEOUT, **fifo_env(fifo_path, max_wait=5, step=0.05))
     assert result["blocked_at"] > 100, result  # the pipe (1 MiB, or 64 KiB) did fill first
     assert result["cpu"] < 0.15 * result["wall"], "the waiting emit burnt CPU: %r" % result
 
 
 READERS_COME_AND_GO = CPU + '''
-import json, os, threading, time
+import threading
 from benchmarkai import FifoNotCreatedInTimeError
-PATH = os.environ["BENCHMARK_AI_FIFO_FILEPATH"]
 received = []
 read_fd = os.open(PATH, os.O_RDONLY | os.O_NONBLOCK)
 for reader in (1, 2, 3):
@@ -102,8 +81,7 @@ try:
     error = None
 except FifoNotCreatedInTimeError as caught:
     error = str(caught)
-print(json.dumps({"received": received, "error": error, "seconds": time.time() - started,
-                  "cpu": cpu() - cpu_before}))
+report(received=received, error=error, seconds=time.time() - started, cpu=cpu() - cpu_before)
 '''
 
 
@@ -113,7 +91,8 @@ def test_a_reader_replaced_twice_then_gone_for_good(impl, fifo_path):
     having slept, not spun, meanwhile. Catches generation bookkeeping broken in an emitter or in
     Fifo.recover(): after the second loss, recover() returns at once and the emitter retries
     the write in a loop (100% CPU until a reader returns, forever if none does)."""
-    result = child_result(impl, fifo_path, READERS_COME_AND_GO, max_wait=0.5, step=0.05)
+    result = run_child(impl, READERS_COME_AND_GO, timeout=CHILD_TIMEOUT,
+                       **fifo_env(fifo_path, max_wait=0.5, step=0.05))
     assert result["received"] == ['{"reader":%d}\n' % reader for reader in (1, 2, 3)], result
     assert result["error"] is not None and "no process opened it for reading" in result["error"], result
     assert 0.45 <= result["seconds"] < 3, result

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 import six
+from support.cases import BadRepr
 
 try:
     from collections.abc import Mapping
@@ -206,11 +207,6 @@ def test_a_mapping_that_repeats_a_name_is_refused(impl, in_process_fifo, capsys)
 ], ids=["value", "nested value", "name"])
 def test_an_int_too_long_to_print_is_a_value_error_naming_the_metric(impl, in_process_fifo, capsys, metrics, message):
     assert_nothing_written(impl, in_process_fifo, capsys, metrics, ValueError, message)
-
-
-class BadRepr(object):
-    def __repr__(self):
-        raise RuntimeError("no repr")
 
 
 @pytest.mark.parametrize("metrics,error_type,message", [

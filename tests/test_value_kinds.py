@@ -14,7 +14,9 @@ import weakref
 
 import pytest
 import six
-from conftest import InProcessFifo
+from support.cases import Sink
+from support.implementations import InProcessFifo
+from support.outcomes import fifo_outcome, stdout_outcome
 
 try:
     from collections.abc import Mapping
@@ -30,39 +32,18 @@ try:
 except ImportError:  # never installed by tox or CI: a local run with torch checks it too
     torch = None
 
-from test_parity import emitters, fifo_outcome, stdout_outcome  # noqa: F401  (emitters: a fixture)
+
+def lying(name, base, conversion, number, text):
+    """A subclass of ``base`` whose own methods lie: ``conversion`` gives ``number``, str() and
+    repr() ``text``. Its value itself (a float's double, an int's int) is what json and _value
+    write."""
+    return type(name, (base,), {conversion: lambda self: number, "__repr__": lambda self: text,
+                                "__str__": lambda self: text})
 
 
-class LyingFloat(float):
-    """A float subclass whose own methods lie: its double is what json and _value write."""
-
-    def __float__(self):
-        return 99.0
-
-    def __repr__(self):
-        return "0.0"
-
-    __str__ = __repr__
-
-
-class Lying(object):
-    """Methods of an int subclass that lie: its int is what json and _value write."""
-
-    def __index__(self):
-        return 99
-
-    def __repr__(self):
-        return "0"
-
-    __str__ = __repr__
-
-
-class LyingInt(Lying, int):
-    pass
-
-
-class LyingBigInt(Lying, six.integer_types[-1]):  # long on Python 2, where an int holds a C long
-    pass
+LyingFloat = lying("LyingFloat", float, "__float__", 99.0, "0.0")
+LyingInt = lying("LyingInt", int, "__index__", 99, "0")
+LyingBigInt = lying("LyingBigInt", six.integer_types[-1], "__index__", 99, "0")  # long on Python 2
 
 
 class IndexOnly(object):
@@ -204,7 +185,7 @@ def number_text(value):
 
 
 @pytest.mark.parametrize("label,value,text", kinds(), ids=[label for label, _, _ in kinds()])
-def test_every_kind_is_written_as_the_rules_say_by_every_implementation(emitters, label, value, text):  # noqa: F811
+def test_every_kind_is_written_as_the_rules_say_by_every_implementation(emitters, label, value, text):
     """Catches a kind written otherwise than before the fast path (an index taken as a float, a
     float subclass's own __float__ or __repr__ asked, numpy.bool_ as 1.0), or written
     differently by one implementation, in stdout or fifo mode (a real FIFO, read back)."""
@@ -339,7 +320,7 @@ def test_type_kind_tells_what_every_value_of_a_type_is():
 
 
 @pytest.mark.skipif(numpy is None, reason="numpy is not installed for this interpreter")
-def test_a_one_element_array_is_not_read_as_a_0d_one(emitters):  # noqa: F811
+def test_a_one_element_array_is_not_read_as_a_0d_one(emitters):
     """Catches the compiled module reading a 1-element 1-d array (nd 1) from its data as a 0-d
     one: it must do what float() of it does, as before (numpy 2.4: a TypeError; 1.16: 2.5)."""
     for value in (numpy.array([2.5]), numpy.array([[7]]), numpy.array([2.5])[:0]):
@@ -357,7 +338,7 @@ def test_a_one_element_array_is_not_read_as_a_0d_one(emitters):  # noqa: F811
         assert outcome == expected or outcome[0] == expected, outcome
 
 
-def test_a_conversion_that_fails_gives_the_same_error(emitters):  # noqa: F811
+def test_a_conversion_that_fails_gives_the_same_error(emitters):
     """Catches the fast path reporting a failed conversion otherwise than _validation does (or
     writing something): it leaves the value to _validation, which calls it again and reports."""
     class Refusing(object):
@@ -422,14 +403,6 @@ def test_a_conversion_that_changes_the_mapping_is_called_once_on_the_mapping_as_
     impl.emitter().emit(metrics)
     assert capsys.readouterr().out == u"{%s}\n" % expected
     assert len(calls) == 1
-
-
-class Sink(object):
-    def write(self, line):
-        pass
-
-    def flush(self):
-        pass
 
 
 def new_type(number):

@@ -1,9 +1,10 @@
-"""atheris (libFuzzer) over emit(): the hypothesis target of test_fuzz.py, driven by
-libFuzzer's coverage-guided bytes for a fixed budget; a crash, or any implementation
+"""atheris (libFuzzer) over emit(): the hypothesis target of test_fuzz.py (support/fuzz.py),
+driven by libFuzzer's coverage-guided bytes for a fixed budget; a crash, or any implementation
 disagreeing with the others, stops it with a crash report and a non-zero exit.
 
-Coverage comes from our Python code (benchmarkai's and hostile.py's); the compiled _fastemit is
-exercised but not instrumented (that needs a clang build with -fsanitize=fuzzer-no-link).
+Coverage comes from our Python code (benchmarkai's, and the support package's: hostile.py's
+among it); the compiled _fastemit is exercised but not instrumented (that needs a clang build
+with -fsanitize=fuzzer-no-link).
 
 usage: python atheris_fastemit.py -atheris_runs=N   (libFuzzer options: -max_total_time=S ...)
 """
@@ -13,15 +14,14 @@ import tempfile
 
 import atheris
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [HERE, os.path.dirname(HERE)]
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/, for support
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
 # Coverage of our code only: instrumenting everything loaded (hypothesis, pytest...) takes minutes.
-with atheris.instrument_imports(include=["benchmarkai", "hostile"]):
-    from test_fuzz import check_one, mappings
-    from test_parity import every_emitter
+with atheris.instrument_imports(include=["benchmarkai", "support"]):
+    from support.fuzz import check_one, mappings
+    from support.implementations import every_emitter
 
     import benchmarkai
 

@@ -12,8 +12,8 @@ import termios
 import time
 
 import pytest
-from helpers import Recorder, report, size, start_writers
-from workload import Check, mapping, writer_name
+from support.reliability import Recorder, report, size, start_writers
+from support.workload import STRESS_SIZES, Check, workload, writer_name
 
 F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 MAX_WAIT = 30.0  # the writers' BENCHMARK_AI_FIFO_MAX_WAIT_TIME in the kill and stall tests
@@ -25,8 +25,8 @@ needs_splice = pytest.mark.skipif(
 
 def line_bytes(writers, count):
     """Roughly how many bytes the writers emit (splitting adds a few)."""
-    return sum(len(json.dumps(mapping(writer, seq), separators=(",", ":"))) + 1
-               for writer in writers for seq in range(count))
+    return sum(len(json.dumps(metrics, separators=(",", ":"))) + 1
+               for writer in writers for metrics in workload(writer, count, STRESS_SIZES))
 
 
 def hold_write_end(path):

@@ -1,12 +1,13 @@
-"""Memory stays flat: every value kind and every error path of test_refcounts.py, emitted
-BENCHMARKAI_LEAK_EMITS times each (2000; 20000 for the long run), in stdout and fifo mode,
-with no growth in Python's allocated memory blocks or in the process's resident memory."""
+"""Memory stays flat: every value kind and every error path of test_refcounts.py (the cases of
+support/cases.py), emitted BENCHMARKAI_LEAK_EMITS times each (2000; 20000 for the long run),
+in stdout and fifo mode, with no growth in Python's allocated memory blocks or in the
+process's resident memory."""
 import os
 import sys
 
 import pytest
-from helpers import report, size
-from test_refcounts import Sink, accepted, rejected
+from support.cases import Sink, accepted, rejected
+from support.reliability import report, size
 
 from benchmarkai._fifo import PIPE_BUF
 

@@ -4,8 +4,8 @@ mostly one-key mappings and some that must be split at PIPE_BUF. The reader chec
 line: whole, one writer's, every writer's pairs all there, once, in order."""
 import time
 
-from helpers import Recorder, report, size, start_writers
-from workload import SIZES, Check
+from support.reliability import Recorder, report, size, start_writers
+from support.workload import STRESS_SIZES, Check
 
 
 def test_many_writers_lose_and_interleave_nothing(impl, fifo_path, tmp_path, capsys):
@@ -26,7 +26,7 @@ def test_many_writers_lose_and_interleave_nothing(impl, fifo_path, tmp_path, cap
     check.stream(data)
     check.done(running.counts)
     assert check.lines >= lines
-    split = sum(1 for seq in range(count) if SIZES[seq % len(SIZES)] > 100) * writers
+    split = sum(1 for seq in range(count) if STRESS_SIZES[seq % len(STRESS_SIZES)] > 100) * writers
     report(capsys, "stress %s: %d lines (%d mappings, %d of them split) from %d processes x %d threads, "
            "%.1f s, %.0f lines/s, %d bytes; none lost, mixed or out of order"
            % (impl, check.lines, count * writers, split, processes, threads, seconds,

@@ -7,11 +7,42 @@ import sys
 import threading
 import time
 
-from test_fifo import Background, fifo_env, run_child
-from workload import WRITER, writer_name
+from support import TESTS
+from support.children import Background, fifo_env, run_child
+from support.workload import writer_name
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-RECORDER = os.path.join(HERE, "recording_reader.py")
+RECORDER = os.path.join(TESTS, "reliability", "recording_reader.py")
+
+# Run by each writer process (after children.CHILD_PRELUDE): THREADS threads, each emitting
+# its COUNT mappings through the public benchmarkai.emit, then a report of how it went:
+# seconds, the longest emit() and the type of each error that stopped a thread.
+WRITER = '''
+import threading
+from support.workload import STRESS_SIZES, writer_name
+
+errors = []
+longest = [0.0]  # the longest a single emit() took
+
+
+def write(mappings):
+    try:
+        for metrics in mappings:
+            before = time.time()
+            benchmarkai.emit(metrics)
+            longest[0] = max(longest[0], time.time() - before)
+    except Exception as error:
+        errors.append(type(error).__name__)
+
+
+work = [workload(writer_name(%(process)d, thread), %(count)d, STRESS_SIZES) for thread in range(%(threads)d)]
+threads = [threading.Thread(target=write, args=(mappings,)) for mappings in work]
+started = time.time()
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+report(seconds=time.time() - started, errors=errors, longest=longest[0])
+'''
 
 
 def size(variable, default):
@@ -22,7 +53,7 @@ def size(variable, default):
 def start_writers(impl, path, processes, threads, count, timeout, max_wait=30.0):
     """``processes`` child interpreters, each with ``threads`` threads emitting ``count``
     mappings into the FIFO at ``path``; wait() returns their reports."""
-    code = [WRITER % {"here": HERE, "process": process, "threads": threads, "count": count}
+    code = [WRITER % {"process": process, "threads": threads, "count": count}
             for process in range(processes)]
     variables = fifo_env(path, max_wait=max_wait, step=0.02)
     running = [Background(run_child, impl, source, timeout, **variables) for source in code]
