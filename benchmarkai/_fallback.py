@@ -119,7 +119,7 @@ class Emitter(object):
 
     def emit(self, metrics):
         """Publish ``metrics``, a mapping of metric names to values, as one JSON line."""
-        plain_and_text = self._plain_and_text  # read, then called: self._f() is ~15 ns slower on 3.11
+        plain_and_text = self._plain_and_text  # read, then called: cheaper than self._plain_and_text(...)
         plain, text = plain_and_text(metrics)
         if self._fifo is None:
             stdout = sys.stdout

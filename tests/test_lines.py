@@ -248,7 +248,6 @@ def test_numpy_bools_and_nested_numpy_numbers(impl, capsys):
 _WITHOUT_C_ENCODER = """
 import collections, json, json.encoder, sys
 json.encoder.c_make_encoder = None
-sys.modules["ujson"] = None
 from benchmarkai import _fallback
 print(_fallback._json_text(json.loads(sys.argv[1], object_pairs_hook=collections.OrderedDict)))
 """

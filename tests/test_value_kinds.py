@@ -381,23 +381,33 @@ def test_an_interrupt_in_a_conversion_is_not_lost(impl, capsys):
         assert capsys.readouterr().out == ""
 
 
-@pytest.mark.parametrize("method", ["__float__", "__index__"])
+# Each conversion _value may ask of a Python class -> what it returns, and its text.
+GROWING_RESULTS = {"__float__": (0.25, u"0.25"), "__index__": (3, u"3"), "__bool__": (True, u"true")}
+
+
+@pytest.mark.parametrize("method", sorted(GROWING_RESULTS))
 def test_a_conversion_that_changes_the_mapping_is_called_once_on_the_mapping_as_it_was(impl, capsys, method):
     """A conversion written in Python may change the mapping being emitted (the fuzz test's
     'mutator'). Catches the compiled fast path calling it while it walks the live dict: it
     wrote the pair the conversion added, which the fallback (reading the mapping once, before
-    any conversion) does not, and the conversion ran twice when the slow path took over."""
+    any conversion) does not, and the conversion ran twice when the slow path took over.
+    ``__bool__`` is asked of a Python class that calls itself numpy.bool_: it catches the fast
+    path taking such a class for numpy's own (its truth asked there)."""
     calls = []
+    result, text = GROWING_RESULTS[method]
 
     class Growing(object):
         def convert(self):
             calls.append(1)
             metrics[u"added%d" % len(calls)] = 1.0
-            return 3 if method == "__index__" else 0.25
+            return result
 
     setattr(Growing, method, Growing.convert)
+    if method == "__bool__":
+        Growing.__nonzero__ = Growing.convert  # Python 2's name for it
+        Growing.__name__, Growing.__module__ = "bool_", "numpy"
     metrics = {u"loss": 0.5, u"grows": Growing()}
-    texts = {u"loss": u"0.5", u"grows": u"3" if method == "__index__" else u"0.25"}
+    texts = {u"loss": u"0.5", u"grows": text}
     # The keys in the order the mapping had before the call (Python 2.7's dicts are unordered).
     expected = u",".join(u'"%s":%s' % (name, texts[name]) for name in list(metrics))
     impl.emitter().emit(metrics)

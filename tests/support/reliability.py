@@ -119,7 +119,7 @@ class Recorder(object):
 
 
 def report(capsys, text):
-    """Print a line of figures, whatever pytest captures (the README quotes them)."""
+    """Print a line of figures, whatever pytest captures (docs/reliability.md quotes them)."""
     with capsys.disabled():
         sys.stdout.write("\n%s %s\n" % (time.strftime("%H:%M:%S"), text))
         sys.stdout.flush()
