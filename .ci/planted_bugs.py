@@ -81,8 +81,10 @@ BUGS = [
     ("arrays of any dimension read as 0-d", PYX, "|| array->nd != 0 || ", "|| "),
     ("float16 and long double arrays read as doubles", PYX,
      "if (dtype->type_num == BENCHMARKAI_NPY_DOUBLE)", "if (dtype->type_num != BENCHMARKAI_NPY_FLOAT)"),
-    # Not planted: an ndarray subclass read as one. A subclass is a heap type, which
-    # benchmarkai_array_double never reads, so the bug cannot show (tried: not caught).
+    ("a Python class that calls itself numpy.ndarray read as one", PYX,
+     "if found == NUMPY_ARRAY and not benchmarkai_is_ndarray_type(kind):", "if False:"),
+    # Not planted: an ndarray subclass read as one. A subclass is a type_kind NUMBER, never
+    # a NUMPY_ARRAY, so the bug cannot show (tried: not caught).
     ("float-format threshold: 1e-05 written positionally", FLOATS,
      "if (point <= -4 || point > 16)", "if (point < -4 || point > 16)"),
     ("float-format threshold: 1e+16 written positionally", FLOATS,

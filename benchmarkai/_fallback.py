@@ -44,13 +44,14 @@ def _plain_and_json_text(metrics):
     return plain, _json_text(plain)
 
 
-def _pypy_plain_and_text_function(plain_and_text):
-    """On PyPy, json's encoder is Python code, slower there than writing the common line
-    directly. The function this returns does what _plain_and_json_text does, in one pass for
-    an exact dict of text names to exact floats and ints: it checks each pair as it writes it,
-    and returns the dict itself, as plain_metrics would. Any other mapping goes to
-    ``plain_and_text`` (_plain_and_json_text; a test hands it one that refuses), read once.
-    Floats by _float_text: PyPy's own repr() costs about a microsecond."""
+def _pypy_text_functions(plain_and_text=_plain_and_json_text):
+    """An Emitter's text functions on PyPy, (plain_and_text, text): json's encoder is Python
+    code there, slower than writing the common line directly. Its plain_and_text does what
+    _plain_and_json_text does, in one pass for an exact dict of text names to exact floats
+    and ints: it checks each pair as it writes it, and returns the dict itself, as
+    plain_metrics would. Any other mapping goes to ``plain_and_text`` (a test hands it one
+    that refuses), read once. Floats by _float_text: PyPy's own repr() costs about a
+    microsecond."""
     from benchmarkai._float_text import float_repr  # here: other Pythons never load it
 
     escape = json.encoder.encode_basestring_ascii
@@ -83,17 +84,10 @@ def _pypy_plain_and_text_function(plain_and_text):
                 if parts:  # empty: plain_metrics raises
                     return metrics, "{" + ",".join(parts) + "}"
         return plain_and_text(metrics)  # its copy: a split line is made from it, not from metrics
-    return pypy_plain_and_text
-
-
-def _pypy_text_functions():
-    """An Emitter's text functions on PyPy (see Emitter): the one-pass function, and the text
-    of a plain mapping through it."""
-    plain_and_text = _pypy_plain_and_text_function(_plain_and_json_text)
 
     def text(plain):
-        return plain_and_text(plain)[1]
-    return plain_and_text, text
+        return pypy_plain_and_text(plain)[1]
+    return pypy_plain_and_text, text
 
 
 # What emit makes its line from: (plain_metrics' result, its text), and the text of a plain

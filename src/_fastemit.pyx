@@ -178,18 +178,23 @@ cdef extern from *:
     #define BENCHMARKAI_NPY_FLOAT 11
     #define BENCHMARKAI_NPY_DOUBLE 12
 
-    /* For ``value``, an exact numpy.ndarray (type_kind's NUMPY_ARRAY): 1 and its double in
-       *real when it is 0-d, aligned, in the machine's byte order ('=': numpy keeps no
-       NOTSWAPPED flag in the array, it asks the dtype) and of C doubles or floats (widened
-       exactly); then operator.index raises a TypeError and float() gives that double. 0 for
-       any other array, which the number protocol serves. A static type of an ndarray's size
-       at least: a Python class that calls itself numpy.ndarray is never read. */
+    /* Whether values of ``type`` (type_kind's NUMPY_ARRAY: named numpy.ndarray) can be read
+       as below: a static type of an ndarray's size at least. A Python class that calls
+       itself numpy.ndarray is never read. */
+    static int benchmarkai_is_ndarray_type(PyObject *type) {
+        return !benchmarkai_is_python_class(type)
+            && ((PyTypeObject *)type)->tp_basicsize >= (Py_ssize_t)sizeof(benchmarkai_ndarray);
+    }
+
+    /* For ``value``, of a type benchmarkai_is_ndarray_type takes: 1 and its double in *real
+       when it is 0-d, aligned, in the machine's byte order ('=': numpy keeps no NOTSWAPPED
+       flag in the array, it asks the dtype) and of C doubles or floats (widened exactly);
+       then operator.index raises a TypeError and float() gives that double. 0 for any other
+       array, which the number protocol serves. */
     static int benchmarkai_array_double(PyObject *value, double *real) {
         benchmarkai_ndarray *array = (benchmarkai_ndarray *)value;
         benchmarkai_dtype *dtype;
-        if (benchmarkai_is_python_class((PyObject *)Py_TYPE(value))
-                || Py_TYPE(value)->tp_basicsize < (Py_ssize_t)sizeof(benchmarkai_ndarray)
-                || array->nd != 0 || !(array->flags & BENCHMARKAI_NPY_ALIGNED))
+        if (array->nd != 0 || !(array->flags & BENCHMARKAI_NPY_ALIGNED))
             return 0;
         dtype = array->descr;
         if (dtype->kind != 'f' || dtype->byteorder != '=')
@@ -208,6 +213,7 @@ cdef extern from *:
     void benchmarkai_note_python_slots(object python_class)
     int benchmarkai_converts_in_python(object kind) noexcept
     int benchmarkai_is_python_class(object kind) noexcept
+    int benchmarkai_is_ndarray_type(object kind) noexcept
     PyObject *benchmarkai_number(object value)  # a new reference, or NULL
     int benchmarkai_array_double(object value, double *real) noexcept
     int PyObject_IsTrue(object value) noexcept  # -1 and an error set if it raises
@@ -550,15 +556,18 @@ cdef long ABC_TOKEN = -1
 
 
 cdef int fast_kind(type kind) except -1:
-    """type_kind(kind); or OTHER where converting its values here could run Python code,
-    which may change the mapping that _validation reads once, before it converts any value:
-    a numpy.bool_ that is a Python class (its __bool__), a number whose __index__ or
-    __float__ is written in Python."""
+    """type_kind(kind), as the fast path can take its values: OTHER where converting them
+    here could run Python code, which may change the mapping that _validation reads once,
+    before it converts any value (a numpy.bool_ that is a Python class: its __bool__; a
+    number whose __index__ or __float__ is written in Python); NUMBER for a NUMPY_ARRAY
+    whose values cannot be read as numpy's arrays."""
     cdef int found = type_kind(kind)
     if found == NUMPY_BOOL and benchmarkai_is_python_class(kind):
         return OTHER
     if (found == NUMBER or found == NUMPY_ARRAY) and benchmarkai_converts_in_python(kind):
         return OTHER
+    if found == NUMPY_ARRAY and not benchmarkai_is_ndarray_type(kind):
+        return NUMBER
     return found
 
 

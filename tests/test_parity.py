@@ -269,7 +269,7 @@ def test_the_pypy_text_writes_the_common_line_itself():
     def no_json(mapping):  # in _plain_and_json_text's place
         raise AssertionError("json was asked for %r" % (mapping,))
     metrics = {u"loss": 0.25, u"step": 7, u"low": -2 ** 64 + 1, u"high": 2 ** 64 - 1, u"nan": float("nan")}
-    assert _fallback._pypy_plain_and_text_function(no_json)(metrics) == (metrics, _fallback._json_text(metrics))
+    assert _fallback._pypy_text_functions(no_json)[0](metrics) == (metrics, _fallback._json_text(metrics))
 
 
 @pytest.mark.skipif(six.PY2, reason="a PyPy 3 path: unicode names go to json on Python 2")
